@@ -1,0 +1,1 @@
+//! Proc macros for idpviews. Use them through the `idpviews` crate.

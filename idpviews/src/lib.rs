@@ -1,0 +1,2 @@
+//! Runtime facade for services reading IDP data through idpviews.
+pub use idpviews_macros::*;
