@@ -1,8 +1,7 @@
 -- fuel-logistics' tables, as `prisma migrate` creates them from
 -- prisma/schema/models.prisma. Idempotent. Runs as the product's own role,
--- which owns its schema and has no rights on `idp`.
-
-CREATE SCHEMA IF NOT EXISTS "fuel_logistics";
+-- which owns its schema (the operator creates it: `CREATE SCHEMA
+-- "fuel_logistics" AUTHORIZATION fuel_app`) and has no rights on `idp`.
 
 CREATE TABLE IF NOT EXISTS "fuel_logistics"."drivers" (
   "id"             uuid         NOT NULL,
