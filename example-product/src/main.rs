@@ -35,6 +35,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         applied,
         grants,
         product: mut client,
+        ..
     } = setup::prepare(&admin_url, PRODUCT_ROLE)?;
     show(&applied);
     println!(

@@ -57,6 +57,9 @@ pub struct Prepared {
     pub grants: String,
     /// Connected as the product role, with no rights on `idp`.
     pub product: Client,
+    /// How to connect as the product role (holds its fresh password: keep
+    /// it in memory, never print it).
+    pub product_config: postgres::Config,
 }
 
 /// Sets up the database at `admin_url` (a role that may create schemas and
@@ -111,6 +114,7 @@ pub fn prepare(admin_url: &str, product_role: &str) -> Result<Prepared, SetupErr
         applied,
         grants,
         product,
+        product_config: config,
     })
 }
 
