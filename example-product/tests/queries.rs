@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 struct Fixture {
-    db: TestDb,
     product: postgres::Client,
     admin: postgres::Client,
+    /// Keeps the database alive for the test; dropped last.
+    _db: TestDb,
 }
 
 fn fixture() -> Fixture {
@@ -20,7 +21,7 @@ fn fixture() -> Fixture {
     Fixture {
         admin: db.connect(),
         product: prepared.product,
-        db,
+        _db: db,
     }
 }
 
