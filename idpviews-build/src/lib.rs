@@ -1,0 +1,28 @@
+//! idpviews-build: the library behind idpviews.
+//!
+//! - a Prisma schema parser with spanned, collected diagnostics ([`prisma`]);
+//! - the IDP-side allowlist generator that emits the shared views package;
+//! - the product-side relations merge for `build.rs`;
+//! - renderers for Prisma and SQL, and drift checks.
+
+#[cfg(feature = "generate")]
+mod allowlist;
+pub mod diagnostics;
+pub mod drift;
+mod cargo;
+pub mod error;
+pub mod fs;
+#[cfg(feature = "generate")]
+pub mod generate;
+pub mod manifest;
+pub mod merge;
+pub mod prisma;
+mod product;
+pub mod relations;
+pub mod source;
+pub mod suggest;
+
+pub use diagnostics::{Diagnostic, Diagnostics, Severity, Span};
+pub use error::Error;
+pub use product::{compile_product, Output, Product, BLESS_ENV, OUT_SUBDIR};
+pub use source::{FileId, SourceFile, SourceMap};

@@ -1,0 +1,1133 @@
+//! Semantic analysis: AST of all files -> [`model::Schema`].
+//!
+//! Resolves type names across files and checks what later stages rely on:
+//! duplicate names, unknown types, attribute arguments, `@@id`/`@@unique`/
+//! `@@index` field lists, relations (`fields`/`references`, opposite
+//! fields), `@@schema` against the datasource. It does not try to be every
+//! Prisma validation.
+
+use super::ast::{self, Arity, BlockItem, BlockKind, Expr};
+use super::model::*;
+use crate::diagnostics::{Diagnostics, Span};
+use crate::suggest::did_you_mean;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Field attributes we understand (`@db.*` is handled apart).
+const FIELD_ATTRIBUTES: &[&str] = &[
+    "id",
+    "unique",
+    "default",
+    "updatedAt",
+    "ignore",
+    "map",
+    "relation",
+    "shardKey",
+];
+/// Block attributes we understand.
+const BLOCK_ATTRIBUTES: &[&str] = &[
+    "id", "unique", "index", "map", "schema", "ignore", "fulltext", "shardKey",
+];
+
+/// What a type name can resolve to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Declared {
+    Model,
+    View,
+    Composite,
+    Enum,
+}
+
+pub(crate) fn analyze(files: &[ast::SchemaFile], diags: &mut Diagnostics) -> Schema {
+    let mut a = Analyzer {
+        diags,
+        names: BTreeMap::new(),
+    };
+    a.declare(files);
+    let mut schema = Schema::default();
+    for file in files {
+        for block in file.blocks() {
+            match block.kind {
+                BlockKind::Model | BlockKind::View | BlockKind::Type => {
+                    let m = a.model(block, file.file);
+                    schema.models.push(m);
+                }
+                BlockKind::Enum => {
+                    let e = a.enum_(block, file.file);
+                    schema.enums.push(e);
+                }
+                BlockKind::Datasource => {
+                    let d = a.datasource(block);
+                    schema.datasources.push(d);
+                }
+                BlockKind::Generator => {
+                    let g = a.generator(block);
+                    schema.generators.push(g);
+                }
+            }
+        }
+    }
+    a.check_datasources(&schema);
+    a.check_schemas(&schema);
+    a.check_relations(&schema);
+    super::checks::run(files, &schema, a.diags);
+    schema
+}
+
+struct Analyzer<'d> {
+    diags: &'d mut Diagnostics,
+    /// Every model/view/type/enum name with what it is.
+    names: BTreeMap<String, Declared>,
+}
+
+/// `did_you_mean`, skipping candidates whose length rules them out first,
+/// so many unknown names against many candidates stay cheap.
+fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    // nobody mistypes a name this long; edit distance is quadratic
+    if name.len() > 64 {
+        return None;
+    }
+    let len = name.chars().count();
+    let slack = len / 3 + 1;
+    did_you_mean(
+        name,
+        candidates.into_iter().filter(|c| {
+            c.len().abs_diff(len) <= slack * 4 && c.chars().count().abs_diff(len) <= slack
+        }),
+    )
+}
+
+fn doc(lines: &[String]) -> Option<String> {
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+/// A constant or string naming a field (`id`, `"id"`, `title(sort: Desc)`).
+fn field_ref(e: &Expr) -> Option<(String, Span)> {
+    match e {
+        Expr::Const(name, span) => Some((name.clone(), *span)),
+        Expr::Call { name, .. } => Some((name.name.clone(), name.span)),
+        _ => None,
+    }
+}
+
+/// The text of a native type argument.
+fn plain(e: &Expr) -> String {
+    match e {
+        Expr::String(s) => s.value.clone(),
+        Expr::Number(n, _) | Expr::Const(n, _) => n.clone(),
+        Expr::Array(items, _) => {
+            let parts: Vec<_> = items.iter().map(plain).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Expr::Call { name, .. } => format!("{}()", name.name),
+    }
+}
+
+impl Analyzer<'_> {
+    /// Registers every declared type name; reports duplicates across files.
+    fn declare(&mut self, files: &[ast::SchemaFile]) {
+        let mut configs: BTreeMap<(bool, String), ()> = BTreeMap::new();
+        for file in files {
+            for block in file.blocks() {
+                let name = &block.name.name;
+                let declared = match block.kind {
+                    BlockKind::Model => Declared::Model,
+                    BlockKind::View => Declared::View,
+                    BlockKind::Type => Declared::Composite,
+                    BlockKind::Enum => Declared::Enum,
+                    BlockKind::Datasource | BlockKind::Generator => {
+                        let key = (block.kind == BlockKind::Datasource, name.clone());
+                        if configs.insert(key, ()).is_some() {
+                            self.diags
+                                .error(
+                                    block.name.span,
+                                    format!(
+                                        "the {} `{name}` is defined more than once",
+                                        block.kind.keyword()
+                                    ),
+                                )
+                                .label("duplicate name")
+                                .help("rename or remove one of them");
+                        }
+                        continue;
+                    }
+                };
+                if ScalarType::from_name(name).is_some() || name == "Unsupported" {
+                    self.diags
+                        .error(block.name.span, format!("`{name}` is a reserved type name"))
+                        .label("reserved")
+                        .help("choose another name for this block");
+                    continue;
+                }
+                match self.names.get(name) {
+                    Some(prev) => {
+                        let what = match prev {
+                            Declared::Model => "model",
+                            Declared::View => "view",
+                            Declared::Composite => "composite type",
+                            Declared::Enum => "enum",
+                        };
+                        self.diags
+                            .error(
+                                block.name.span,
+                                format!(
+                                    "the {} `{name}` cannot be defined because a {what} with that name already exists",
+                                    block.kind.keyword()
+                                ),
+                            )
+                            .label("duplicate name")
+                            .help("names of models, views, types and enums must be unique across all schema files");
+                    }
+                    None => {
+                        self.names.insert(name.clone(), declared);
+                    }
+                }
+            }
+        }
+    }
+
+    fn string_arg(&mut self, attr: &ast::Attribute, name: &str) -> Option<(String, Span)> {
+        let at = if attr.block { "@@" } else { "@" };
+        let attr_name = attr.path_str();
+        match attr.arg(name) {
+            Some(Expr::String(s)) => Some((s.value.clone(), s.span)),
+            Some(other) => {
+                self.diags
+                    .error(other.span(), format!("`{at}{attr_name}` expects a string"))
+                    .label("not a string")
+                    .help(format!("write `{at}{attr_name}(\"...\")`"));
+                None
+            }
+            None => {
+                self.diags
+                    .error(
+                        attr.span,
+                        format!("`{at}{attr_name}` needs a string argument"),
+                    )
+                    .label("missing argument")
+                    .help(format!("write `{at}{attr_name}(\"...\")`"));
+                None
+            }
+        }
+    }
+
+    /// Checks that each name in a field list exists; returns the names.
+    fn field_list(
+        &mut self,
+        expr: Option<&Expr>,
+        fields: &[&ast::Field],
+        owner: &str,
+        what: &str,
+        at: Span,
+    ) -> Vec<String> {
+        let Some(expr) = expr else {
+            self.diags
+                .error(at, format!("`{what}` needs a list of fields"))
+                .label("missing fields")
+                .help(format!("write `{what}([field1, field2])`"));
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in expr.as_list() {
+            let Some((name, span)) = field_ref(item) else {
+                self.diags
+                    .error(item.span(), "expected a field name")
+                    .label("not a field name")
+                    .help("list fields by name without quotes, e.g. `[firstName, lastName]`");
+                continue;
+            };
+            // `address.street` points into a composite type: check the first part
+            let head = name.split('.').next().unwrap_or_default();
+            if !fields.iter().any(|f| f.name.name == head) {
+                let help = match suggest(&name, fields.iter().map(|f| f.name.name.as_str())) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("`{owner}` has no field `{name}`"),
+                };
+                self.diags
+                    .error(
+                        span,
+                        format!("`{what}` refers to the unknown field `{name}`"),
+                    )
+                    .label("unknown field")
+                    .help(help);
+            }
+            out.push(name);
+        }
+        out
+    }
+
+    fn check_duplicate_attr<'b>(
+        &mut self,
+        seen: &mut Vec<Cow<'b, str>>,
+        attr: &'b ast::Attribute,
+        repeatable: bool,
+    ) {
+        if repeatable {
+            return;
+        }
+        let name = attr.path_str();
+        if seen.contains(&name) {
+            let at = if attr.block { "@@" } else { "@" };
+            self.diags
+                .error(
+                    attr.span,
+                    format!("attribute `{at}{name}` is defined more than once"),
+                )
+                .label("duplicate attribute")
+                .help("remove one of them");
+        } else {
+            seen.push(name);
+        }
+    }
+
+    fn model(&mut self, block: &ast::Block, file: crate::source::FileId) -> Model {
+        let kind = match block.kind {
+            BlockKind::View => ModelKind::View,
+            BlockKind::Type => ModelKind::Composite,
+            _ => ModelKind::Model,
+        };
+        let ast_fields: Vec<&ast::Field> = block.fields().collect();
+        let mut fields = Vec::with_capacity(ast_fields.len());
+        let mut seen_fields: BTreeMap<&str, ()> = BTreeMap::new();
+        let mut id = Vec::new();
+        let mut uniques = Vec::new();
+        for &f in &ast_fields {
+            if seen_fields.insert(f.name.name.as_str(), ()).is_some() {
+                self.diags
+                    .error(
+                        f.name.span,
+                        format!(
+                            "field `{}` is already defined on {} `{}`",
+                            f.name.name,
+                            block.kind.keyword(),
+                            block.name.name
+                        ),
+                    )
+                    .label("duplicate field")
+                    .help("rename or remove one of the fields");
+            }
+            let field = self.field(f, kind);
+            if field.is_id {
+                id.push(field.name.clone());
+            }
+            if field.is_unique {
+                uniques.push(vec![field.name.clone()]);
+            }
+            fields.push(field);
+        }
+        if id.len() > 1 {
+            self.diags
+                .error(
+                    block.name.span,
+                    format!("`{}` has more than one field marked `@id`", block.name.name),
+                )
+                .label("several @id fields")
+                .help("use `@@id([a, b])` for a compound id");
+        }
+
+        let mut schema = None;
+        let mut db_name = block.name.name.clone();
+        let mut ignored = false;
+        let mut seen = Vec::new();
+        for attr in block.attributes() {
+            let name = attr.path_str();
+            if !BLOCK_ATTRIBUTES.contains(&&*name) {
+                self.diags
+                    .error(attr.span, format!("unknown block attribute `@@{name}`"))
+                    .label("unknown attribute")
+                    .help(match suggest(&name, BLOCK_ATTRIBUTES.iter().copied()) {
+                        Some(s) => format!("did you mean `@@{s}`?"),
+                        None => format!(
+                            "known block attributes: @@{}",
+                            BLOCK_ATTRIBUTES.join(", @@")
+                        ),
+                    });
+                continue;
+            }
+            self.check_duplicate_attr(
+                &mut seen,
+                attr,
+                matches!(&*name, "unique" | "index" | "fulltext"),
+            );
+            match &*name {
+                "map" => {
+                    if let Some((v, _)) = self.string_arg(attr, "name") {
+                        db_name = v;
+                    }
+                }
+                "schema" => schema = self.string_arg(attr, "name"),
+                "ignore" => ignored = true,
+                "id" => {
+                    if !id.is_empty() {
+                        self.diags
+                            .error(
+                                attr.span,
+                                format!("`{}` has both `@id` and `@@id`", block.name.name),
+                            )
+                            .label("second id")
+                            .help("keep only one of them");
+                    }
+                    id = self.field_list(
+                        attr.arg("fields"),
+                        &ast_fields,
+                        &block.name.name,
+                        "@@id",
+                        attr.span,
+                    );
+                }
+                "unique" => {
+                    let set = self.field_list(
+                        attr.arg("fields"),
+                        &ast_fields,
+                        &block.name.name,
+                        "@@unique",
+                        attr.span,
+                    );
+                    uniques.push(set);
+                }
+                "index" | "fulltext" => {
+                    let what = format!("@@{name}");
+                    self.field_list(
+                        attr.arg("fields"),
+                        &ast_fields,
+                        &block.name.name,
+                        &what,
+                        attr.span,
+                    );
+                }
+                _ => {}
+            }
+        }
+        for f in fields.iter_mut() {
+            if id.contains(&f.name) {
+                f.is_id = true;
+            }
+        }
+
+        if kind == ModelKind::Model && !ignored {
+            let required = |names: &Vec<String>| {
+                !names.is_empty()
+                    && names.iter().all(|n| {
+                        fields
+                            .iter()
+                            .any(|f| &f.name == n && f.arity == Arity::Required)
+                    })
+            };
+            if id.is_empty() && !uniques.iter().any(required) {
+                self.diags
+                    .error(
+                        block.name.span,
+                        format!(
+                            "the model `{}` has no unique criteria that has only required fields",
+                            block.name.name
+                        ),
+                    )
+                    .label("no @id or @unique")
+                    .help("mark a field with `@id` or `@unique`, or add `@@id([..])`/`@@unique([..])`; use `@@ignore` to skip the model");
+            }
+        }
+
+        Model {
+            kind,
+            name: block.name.name.clone(),
+            name_span: block.name.span,
+            span: block.span,
+            doc: doc(&block.doc),
+            fields,
+            schema,
+            db_name,
+            id,
+            uniques,
+            ignored,
+            file,
+        }
+    }
+
+    fn field(&mut self, f: &ast::Field, owner: ModelKind) -> Field {
+        let type_name = f.ty.name.name.clone();
+        let kind = if let Some(u) = &f.ty.unsupported {
+            FieldKind::Unsupported(u.value.clone())
+        } else if let Some(s) = ScalarType::from_name(&type_name) {
+            FieldKind::Scalar(s)
+        } else {
+            match self.names.get(&type_name) {
+                Some(Declared::Model) => FieldKind::Model,
+                Some(Declared::View) => FieldKind::View,
+                Some(Declared::Composite) => FieldKind::Composite,
+                Some(Declared::Enum) => FieldKind::Enum,
+                None => {
+                    let candidates: Vec<&str> = ScalarType::ALL
+                        .iter()
+                        .map(|s| s.name())
+                        .chain(self.names.keys().map(String::as_str))
+                        .collect();
+                    let help = match suggest(&type_name, candidates.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "use a scalar type (String, Boolean, Int, BigInt, Float, Decimal, DateTime, Json, Bytes) or declare a model, view, type or enum with this name".to_string(),
+                    };
+                    self.diags
+                        .error(
+                            f.ty.name.span,
+                            format!("type `{type_name}` is neither a built-in type, nor refers to another model, composite type, or enum"),
+                        )
+                        .label("unknown type")
+                        .help(help);
+                    FieldKind::Unknown
+                }
+            }
+        };
+        let mut field = Field {
+            name: f.name.name.clone(),
+            name_span: f.name.span,
+            span: f.span,
+            doc: doc(&f.doc),
+            type_name,
+            type_span: f.ty.span,
+            kind,
+            arity: f.ty.arity,
+            column: String::new(),
+            native_type: None,
+            is_id: false,
+            is_unique: false,
+            has_default: false,
+            updated_at: false,
+            ignored: false,
+            relation: None,
+        };
+        let mut seen = Vec::new();
+        for attr in &f.attributes {
+            let name = attr.path_str();
+            // `@db.VarChar`: the prefix is the datasource's name (usually `db`)
+            if attr.path.len() == 2 {
+                if field.native_type.is_some() {
+                    self.diags
+                        .error(attr.span, "a field can have only one native type attribute")
+                        .label("second `@db.*`")
+                        .help("remove one of them");
+                }
+                field.native_type = Some(NativeType {
+                    name: attr.path[1].name.clone(),
+                    args: attr.args().iter().map(|a| plain(&a.value)).collect(),
+                    span: attr.span,
+                });
+                continue;
+            }
+            if !FIELD_ATTRIBUTES.contains(&&*name) {
+                self.diags
+                    .error(attr.span, format!("unknown field attribute `@{name}`"))
+                    .label("unknown attribute")
+                    .help(match suggest(&name, FIELD_ATTRIBUTES.iter().copied()) {
+                        Some(s) => format!("did you mean `@{s}`?"),
+                        None => format!(
+                            "known field attributes: @{}, and @db.* native types",
+                            FIELD_ATTRIBUTES.join(", @")
+                        ),
+                    });
+                continue;
+            }
+            self.check_duplicate_attr(&mut seen, attr, false);
+            match &*name {
+                "id" => field.is_id = true,
+                "unique" => field.is_unique = true,
+                "default" => {
+                    field.has_default = true;
+                    if attr.args().is_empty() {
+                        self.diags
+                            .error(attr.span, "`@default` needs a value")
+                            .label("missing value")
+                            .help("write `@default(value)`");
+                    }
+                }
+                "updatedAt" => field.updated_at = true,
+                "ignore" => field.ignored = true,
+                "map" => {
+                    if let Some((v, _)) = self.string_arg(attr, "name") {
+                        field.column = v;
+                    }
+                }
+                "relation" => field.relation = Some(self.relation(attr)),
+                _ => {}
+            }
+        }
+        if field.column.is_empty() {
+            field.column = field.name.clone();
+        }
+        if field.relation.is_some() && !field.is_relation() && field.kind != FieldKind::Unknown {
+            self.diags
+                .error(
+                    f.ty.name.span,
+                    format!(
+                        "`@relation` is only allowed on relation fields, but `{}` is a `{}`",
+                        field.name, field.type_name
+                    ),
+                )
+                .label("not a model")
+                .help("put `@relation` on the field whose type is the related model");
+        }
+        if owner == ModelKind::Composite && field.is_relation() {
+            self.diags
+                .error(
+                    f.ty.name.span,
+                    "composite types cannot have relation fields",
+                )
+                .label("relation in a composite type")
+                .help("use a scalar, enum or composite type here");
+        }
+        field
+    }
+
+    fn relation(&mut self, attr: &ast::Attribute) -> Relation {
+        let mut rel = Relation {
+            name: None,
+            fields: Vec::new(),
+            references: Vec::new(),
+            span: attr.span,
+        };
+        for arg in attr.args() {
+            let key = arg.name.as_ref().map(|n| n.name.as_str());
+            match key {
+                None | Some("name") => match &arg.value {
+                    Expr::String(s) => rel.name = Some(s.value.clone()),
+                    other => {
+                        self.diags
+                            .error(other.span(), "the relation name must be a string")
+                            .label("not a string")
+                            .help("write `@relation(\"Name\", ...)`");
+                    }
+                },
+                Some(k @ ("fields" | "references")) => {
+                    let mut names = Vec::new();
+                    for item in arg.value.as_list() {
+                        match field_ref(item) {
+                            Some((n, _)) => names.push(n),
+                            None => {
+                                self.diags
+                                    .error(item.span(), format!("`{k}` takes field names"))
+                                    .label("not a field name")
+                                    .help(format!("write `{k}: [fieldName]`"));
+                            }
+                        }
+                    }
+                    if k == "fields" {
+                        rel.fields = names;
+                    } else {
+                        rel.references = names;
+                    }
+                }
+                Some("onDelete" | "onUpdate" | "map") => {}
+                Some(other) => {
+                    self.diags
+                        .error(arg.span, format!("`@relation` has no argument `{other}`"))
+                        .label("unknown argument")
+                        .help("known arguments: name, fields, references, onDelete, onUpdate, map");
+                }
+            }
+        }
+        if rel.fields.len() != rel.references.len() {
+            self.diags
+                .error(attr.span, "`fields` and `references` must list the same number of fields")
+                .label("lengths differ")
+                .help("pair each local field with the field it references, e.g. `fields: [userId], references: [id]`");
+        }
+        rel
+    }
+
+    fn enum_(&mut self, block: &ast::Block, file: crate::source::FileId) -> Enum {
+        let mut values: Vec<EnumValue> = Vec::new();
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        for item in &block.items {
+            let BlockItem::EnumValue(v) = item else {
+                continue;
+            };
+            if !seen.insert(v.name.name.as_str()) {
+                self.diags
+                    .error(
+                        v.name.span,
+                        format!(
+                            "value `{}` is already defined on enum `{}`",
+                            v.name.name, block.name.name
+                        ),
+                    )
+                    .label("duplicate value")
+                    .help("remove one of them");
+            }
+            let mut db_name = v.name.name.clone();
+            for attr in &v.attributes {
+                if attr.path_is("map") {
+                    if let Some((s, _)) = self.string_arg(attr, "name") {
+                        db_name = s;
+                    }
+                } else {
+                    self.diags
+                        .error(
+                            attr.span,
+                            format!("unknown attribute `@{}` on an enum value", attr.name()),
+                        )
+                        .label("unknown attribute")
+                        .help("enum values take only `@map(\"...\")`");
+                }
+            }
+            values.push(EnumValue {
+                name: v.name.name.clone(),
+                db_name,
+                doc: doc(&v.doc),
+                span: v.span,
+            });
+        }
+        if values.is_empty() {
+            self.diags
+                .error(
+                    block.name.span,
+                    format!("enum `{}` has no values", block.name.name),
+                )
+                .label("empty enum")
+                .help("an enum must have at least one value");
+        }
+        let mut schema = None;
+        let mut db_name = block.name.name.clone();
+        let mut seen = Vec::new();
+        for attr in block.attributes() {
+            self.check_duplicate_attr(&mut seen, attr, false);
+            match attr.name().as_str() {
+                "map" => {
+                    if let Some((v, _)) = self.string_arg(attr, "name") {
+                        db_name = v;
+                    }
+                }
+                "schema" => schema = self.string_arg(attr, "name"),
+                other => {
+                    self.diags
+                        .error(attr.span, format!("unknown enum attribute `@@{other}`"))
+                        .label("unknown attribute")
+                        .help("enums take `@@map` and `@@schema`");
+                }
+            }
+        }
+        Enum {
+            name: block.name.name.clone(),
+            name_span: block.name.span,
+            span: block.span,
+            doc: doc(&block.doc),
+            values,
+            schema,
+            db_name,
+            file,
+        }
+    }
+
+    fn properties<'b>(&mut self, block: &'b ast::Block) -> BTreeMap<&'b str, &'b ast::Property> {
+        let mut props = BTreeMap::new();
+        for item in &block.items {
+            let BlockItem::Property(p) = item else {
+                continue;
+            };
+            if props.insert(p.key.name.as_str(), p).is_some() {
+                self.diags
+                    .error(
+                        p.key.span,
+                        format!(
+                            "key `{}` is already defined in {} `{}`",
+                            p.key.name,
+                            block.kind.keyword(),
+                            block.name.name
+                        ),
+                    )
+                    .label("duplicate key")
+                    .help("remove one of them");
+            }
+        }
+        props
+    }
+
+    fn string_prop(&mut self, p: &ast::Property) -> Option<String> {
+        match &p.value {
+            Expr::String(s) => Some(s.value.clone()),
+            other => {
+                self.diags
+                    .error(other.span(), format!("`{}` must be a string", p.key.name))
+                    .label("not a string")
+                    .help(format!("write `{} = \"...\"`", p.key.name));
+                None
+            }
+        }
+    }
+
+    fn datasource(&mut self, block: &ast::Block) -> Datasource {
+        let props = self.properties(block);
+        let provider = match props.get("provider") {
+            Some(p) => self.string_prop(p),
+            None => {
+                self.diags
+                    .error(
+                        block.name.span,
+                        format!("datasource `{}` has no `provider`", block.name.name),
+                    )
+                    .label("missing provider")
+                    .help("add `provider = \"postgresql\"`");
+                None
+            }
+        };
+        let schemas = props.get("schemas").map(|p| {
+            let mut out = Vec::new();
+            for item in p.value.as_list() {
+                match item {
+                    Expr::String(s) => out.push((s.value.clone(), s.span)),
+                    other => {
+                        self.diags
+                            .error(other.span(), "`schemas` takes a list of strings")
+                            .label("not a string")
+                            .help("write `schemas = [\"public\", \"idp\"]`");
+                    }
+                }
+            }
+            out
+        });
+        Datasource {
+            name: block.name.name.clone(),
+            provider,
+            schemas,
+            span: block.span,
+        }
+    }
+
+    fn generator(&mut self, block: &ast::Block) -> Generator {
+        let props = self.properties(block);
+        let provider = match props.get("provider") {
+            Some(p) => match &p.value {
+                Expr::String(s) => Some(s.value.clone()),
+                Expr::Call { .. } => None, // env("...")
+                other => {
+                    self.diags
+                        .error(other.span(), "`provider` must be a string")
+                        .label("not a string")
+                        .help("write `provider = \"prisma-client\"`");
+                    None
+                }
+            },
+            None => {
+                self.diags
+                    .error(
+                        block.name.span,
+                        format!("generator `{}` has no `provider`", block.name.name),
+                    )
+                    .label("missing provider")
+                    .help("add `provider = \"prisma-client\"`");
+                None
+            }
+        };
+        let preview_features = props
+            .get("previewFeatures")
+            .map(|p| {
+                p.value
+                    .as_list()
+                    .into_iter()
+                    .filter_map(|e| e.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Generator {
+            name: block.name.name.clone(),
+            provider,
+            preview_features,
+            span: block.span,
+        }
+    }
+
+    fn check_datasources(&mut self, schema: &Schema) {
+        if let Some(second) = schema.datasources.get(1) {
+            self.diags
+                .error(second.span, "a schema can have only one datasource")
+                .label("second datasource")
+                .help("remove all datasource blocks but one");
+        }
+    }
+
+    /// `@@schema` against the datasource's `schemas`.
+    fn check_schemas(&mut self, schema: &Schema) {
+        let Some(datasource) = schema.datasources.first() else {
+            return;
+        };
+        let Some(declared) = datasource.schemas.as_ref() else {
+            // `@@schema` needs the datasource to list its schemas
+            let used = schema
+                .models
+                .iter()
+                .filter_map(|m| m.schema.as_ref())
+                .chain(schema.enums.iter().filter_map(|e| e.schema.as_ref()));
+            for (name, span) in used {
+                self.diags
+                    .error(
+                        *span,
+                        format!("schema `{name}` is not defined in the datasource"),
+                    )
+                    .label("unknown schema")
+                    .help(format!(
+                        "list it in the datasource: `schemas = [\"{name}\"]`"
+                    ));
+            }
+            return;
+        };
+        let mut names: Vec<&str> = Vec::new();
+        for (name, span) in declared {
+            if names.contains(&name.as_str()) {
+                self.diags
+                    .error(*span, format!("schema `{name}` is listed twice"))
+                    .label("duplicate schema name")
+                    .help("remove one of them");
+            } else {
+                names.push(name);
+            }
+        }
+        let items = schema
+            .models
+            .iter()
+            .filter(|m| m.kind != ModelKind::Composite)
+            .map(|m| (m.keyword(), &m.name, m.name_span, &m.schema))
+            .chain(
+                schema
+                    .enums
+                    .iter()
+                    .map(|e| ("enum", &e.name, e.name_span, &e.schema)),
+            );
+        for (kw, name, name_span, s) in items {
+            match s {
+                Some((s, span)) if !names.contains(&s.as_str()) => {
+                    self.diags
+                        .error(
+                            *span,
+                            format!("schema `{s}` is not listed in the datasource's `schemas`"),
+                        )
+                        .label("unknown schema")
+                        .help(match suggest(s, names.iter().copied()) {
+                            Some(x) => format!("did you mean `{x}`?"),
+                            None => format!("add \"{s}\" to `schemas` in the datasource"),
+                        });
+                }
+                None => {
+                    self.diags
+                        .error(name_span, format!("the {kw} `{name}` has no `@@schema` attribute"))
+                        .label("missing @@schema")
+                        .help("the datasource lists `schemas`, so every model, view and enum needs `@@schema(\"...\")`");
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Relation fields: `fields`/`references` exist, the opposite field exists.
+    fn check_relations(&mut self, schema: &Schema) {
+        let by_name: BTreeMap<&str, &Model> = schema
+            .models
+            .iter()
+            .rev()
+            .map(|m| (m.name.as_str(), m))
+            .collect();
+        // (model, field type) -> fields of that model with that type
+        let mut by_type: BTreeMap<(&str, &str), Vec<&Field>> = BTreeMap::new();
+        for m in &schema.models {
+            for f in m.fields.iter().filter(|f| f.is_relation()) {
+                by_type.entry((&m.name, &f.type_name)).or_default().push(f);
+            }
+        }
+        let field_sets: BTreeMap<&str, BTreeSet<&str>> = schema
+            .models
+            .iter()
+            .map(|m| {
+                (
+                    m.name.as_str(),
+                    m.fields.iter().map(|f| f.name.as_str()).collect(),
+                )
+            })
+            .collect();
+        let has_field =
+            |model: &str, field: &str| field_sets.get(model).is_some_and(|s| s.contains(field));
+        for m in &schema.models {
+            if m.kind == ModelKind::Composite || m.ignored {
+                continue;
+            }
+            for f in &m.fields {
+                if !f.is_relation() || f.ignored {
+                    continue;
+                }
+                let Some(&target) = by_name.get(f.type_name.as_str()) else {
+                    continue;
+                };
+                if let Some(rel) = &f.relation {
+                    for name in &rel.fields {
+                        if !has_field(&m.name, name) {
+                            self.diags
+                                .error(
+                                    rel.span,
+                                    format!(
+                                        "`fields` refers to `{name}`, which is not a field of `{}`",
+                                        m.name
+                                    ),
+                                )
+                                .label("unknown field")
+                                .help(
+                                    match suggest(name, m.fields.iter().map(|f| f.name.as_str())) {
+                                        Some(s) => format!("did you mean `{s}`?"),
+                                        None => {
+                                            format!("add the scalar field `{name}` to `{}`", m.name)
+                                        }
+                                    },
+                                );
+                        }
+                    }
+                    for name in &rel.references {
+                        if !has_field(&target.name, name) {
+                            self.diags
+                                .error(rel.span, format!("`references` refers to `{name}`, which is not a field of `{}`", target.name))
+                                .label("unknown field")
+                                .help(match suggest(name, target.fields.iter().map(|f| f.name.as_str())) {
+                                    Some(s) => format!("did you mean `{s}`?"),
+                                    None => format!("reference a unique field of `{}`", target.name),
+                                });
+                        }
+                    }
+                }
+                if target.ignored {
+                    continue;
+                }
+                let rel_name = f.relation.as_ref().and_then(|r| r.name.clone());
+                let candidates = by_type
+                    .get(&(target.name.as_str(), m.name.as_str()))
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let opposite = candidates.iter().copied().filter(|g| {
+                    !(target.name == m.name && g.name == f.name)
+                        && g.relation.as_ref().and_then(|r| r.name.clone()) == rel_name
+                });
+                let opposite: Vec<&Field> = opposite.collect();
+                if opposite.is_empty() {
+                    self.diags
+                        .error(
+                            f.name_span,
+                            format!(
+                                "the relation field `{}` on {} `{}` is missing an opposite relation field on the {} `{}`",
+                                f.name, m.keyword(), m.name, target.keyword(), target.name
+                            ),
+                        )
+                        .label("no back-relation")
+                        .help(format!(
+                            "add a field of type `{}` or `{}[]` to `{}` (`prisma format` can add it)",
+                            m.name, m.name, target.name
+                        ));
+                    continue;
+                }
+                // one side of a 1:1 / 1:n relation must hold the foreign key
+                let g = opposite[0];
+                let f_has = f.relation.as_ref().is_some_and(|r| !r.fields.is_empty());
+                let g_has = g.relation.as_ref().is_some_and(|r| !r.fields.is_empty());
+                if !f.is_list() && !f_has && !g_has {
+                    // report once per pair: on the non-list side of a 1:n,
+                    // on the first-named side of a 1:1
+                    let report = g.is_list() || (&m.name, &f.name) < (&target.name, &g.name);
+                    if report {
+                        self.diags
+                            .error(
+                                f.name_span,
+                                format!(
+                                    "the relation field `{}` on {} `{}` must specify the `fields` argument in the @relation attribute",
+                                    f.name, m.keyword(), m.name
+                                ),
+                            )
+                            .label("no foreign key")
+                            .help(format!(
+                                "write `@relation(fields: [{}Id], references: [id])` and add the scalar field",
+                                f.name
+                            ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::prisma::parse_str;
+
+    fn errors(text: &str) -> Vec<String> {
+        let (_, _, _, d) = parse_str("t.prisma", text);
+        d.iter().map(|d| d.message.clone()).collect()
+    }
+
+    #[test]
+    fn resolves_types_columns_and_keys() {
+        let (_, _, s, d) = parse_str(
+            "t.prisma",
+            "datasource db {\n  provider = \"postgresql\"\n  schemas = [\"idp\"]\n}\n\
+             model User {\n  id String @id @db.Uuid\n  email String? @unique @map(\"e_mail\") @db.VarChar(64)\n  role Role @default(USER)\n  posts Post[]\n  @@map(\"users\")\n  @@schema(\"idp\")\n}\n\
+             model Post {\n  id Int @id\n  userId String\n  user User @relation(fields: [userId], references: [id])\n  @@schema(\"idp\")\n}\n\
+             enum Role {\n  USER @map(\"user\")\n  ADMIN\n  @@schema(\"idp\")\n}\n",
+        );
+        assert!(!d.has_errors(), "{d:?}");
+        let u = s.model("User").unwrap();
+        assert_eq!(u.db_name, "users");
+        assert_eq!(u.schema.as_ref().unwrap().0, "idp");
+        assert_eq!(u.id, ["id"]);
+        assert_eq!(u.uniques, [vec!["email".to_string()]]);
+        let email = u.field("email").unwrap();
+        assert_eq!(email.column, "e_mail");
+        assert_eq!(email.native_type.as_ref().unwrap().args, ["64"]);
+        assert!(email.is_optional());
+        assert_eq!(u.field("role").unwrap().kind, super::FieldKind::Enum);
+        assert_eq!(u.field("posts").unwrap().kind, super::FieldKind::Model);
+        let rel = s
+            .model("Post")
+            .unwrap()
+            .field("user")
+            .unwrap()
+            .relation
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (rel.fields, rel.references),
+            (vec!["userId".into()], vec!["id".into()])
+        );
+        assert_eq!(s.enum_("Role").unwrap().values[0].db_name, "user");
+    }
+
+    #[test]
+    fn reports_semantic_errors() {
+        assert!(errors("model A {\n  id Int @id\n  b Strng\n}\n")[0].contains("Strng"));
+        assert!(!errors("model A {\n  id Int @id\n}\nmodel A {\n  id Int @id\n}\n").is_empty());
+        assert!(!errors("model A {\n  id Int @id\n  id String\n}\n").is_empty());
+        assert!(!errors("model A {\n  x Int\n}\n").is_empty());
+        assert!(!errors("model A {\n  id Int @id\n  @@index([nope])\n}\n").is_empty());
+        assert!(
+            !errors("model A {\n  id Int @id\n  b B\n}\nmodel B {\n  id Int @id\n}\n").is_empty()
+        );
+        assert!(!errors("enum E {\n}\n").is_empty());
+        assert!(!errors("model A {\n  id Int @id @foo\n}\n").is_empty());
+    }
+
+    #[test]
+    fn long_and_many_unknown_names_stay_fast() {
+        let long = "X".repeat(200_000);
+        let mut text = format!("model A {{\n  id Int @id\n  a {long}\n");
+        for i in 0..5000 {
+            text.push_str(&format!("  f{i} T{i}\n"));
+        }
+        text.push_str("}\n");
+        let start = std::time::Instant::now();
+        let (_, _, _, d) = parse_str("t.prisma", &text);
+        assert_eq!(d.error_count(), 5001);
+        // generous even for a debug build on a busy machine
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[test]
+    fn did_you_mean_on_unknown_types() {
+        let (_, _, _, d) = parse_str("t.prisma", "model A {\n  id Int @id\n  b Strng\n}\n");
+        assert_eq!(
+            d.iter().next().unwrap().help.as_deref(),
+            Some("did you mean `String`?")
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! The Prisma schema language: lexer, parser, semantic analysis and a
+//! canonical renderer.
+//!
+//! ```
+//! use idpviews_build::prisma;
+//! use idpviews_build::{Diagnostics, SourceMap};
+//!
+//! let mut sources = SourceMap::new();
+//! let file = sources.add("schema.prisma", "model User {\n  id String @id\n}\n");
+//! let mut diags = Diagnostics::new();
+//! let ast = prisma::parse_file(&sources, file, &mut diags);
+//! let schema = prisma::analyze(&[ast], &mut diags);
+//! assert!(!diags.has_errors());
+//! assert_eq!(schema.model("User").unwrap().id, ["id"]);
+//! ```
+
+mod analyze;
+pub mod ast;
+mod checks;
+mod lexer;
+pub mod model;
+mod parser;
+mod render;
+
+use crate::diagnostics::Diagnostics;
+use crate::source::{FileId, SourceMap};
+use crate::Error;
+use std::path::{Path, PathBuf};
+
+pub use render::render;
+
+/// Parses one file of `sources`. Never fails and never panics: problems
+/// are pushed to `diags` and the tree holds what could be read.
+pub fn parse_file(sources: &SourceMap, file: FileId, diags: &mut Diagnostics) -> ast::SchemaFile {
+    parser::parse(&sources.get(file).text, file, diags)
+}
+
+/// Loads a schema: a single `.prisma` file, or a directory read
+/// recursively (every `*.prisma`, sorted by path so the order is
+/// deterministic). Each file is added to `sources` and parsed; syntax
+/// problems go to `diags`. Fails only when files cannot be read (or a
+/// directory holds no `.prisma` file).
+pub fn load(
+    path: &Path,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Result<Vec<ast::SchemaFile>, Error> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let paths = if meta.is_dir() {
+        let mut found = Vec::new();
+        collect_prisma_files(path, &mut found)?;
+        found.sort();
+        if found.is_empty() {
+            return Err(Error::io(
+                path,
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "the directory holds no .prisma file",
+                ),
+            ));
+        }
+        found
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut files = Vec::with_capacity(paths.len());
+    for p in paths {
+        let id = sources.load(&p)?;
+        files.push(parse_file(sources, id, diags));
+    }
+    Ok(files)
+}
+
+fn collect_prisma_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let path = entry.path();
+        let ty = entry.file_type().map_err(|e| Error::io(&path, e))?;
+        if ty.is_dir() {
+            collect_prisma_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "prisma") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Semantic analysis of all files as one schema: names resolve across
+/// files. Problems (duplicates, unknown types, bad relations) go to `diags`.
+pub fn analyze(files: &[ast::SchemaFile], diags: &mut Diagnostics) -> model::Schema {
+    analyze::analyze(files, diags)
+}
+
+/// Convenience: parse and analyze one in-memory text (tests, tools).
+pub fn parse_str(
+    path: &str,
+    text: &str,
+) -> (SourceMap, Vec<ast::SchemaFile>, model::Schema, Diagnostics) {
+    let mut sources = SourceMap::new();
+    let id = sources.add(path, text);
+    let mut diags = Diagnostics::new();
+    let files = vec![parse_file(&sources, id, &mut diags)];
+    let schema = analyze(&files, &mut diags);
+    (sources, files, schema, diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_reads_a_directory_in_sorted_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("b.prisma"), "model B {\n  aId Int\n  a A @relation(fields: [aId], references: [id])\n  id Int @id\n}\n").unwrap();
+        std::fs::write(
+            dir.path().join("sub/a.prisma"),
+            "model A {\n  id Int @id\n  b B[]\n}\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "ignored").unwrap();
+        let mut sources = SourceMap::new();
+        let mut diags = Diagnostics::new();
+        let files = load(dir.path(), &mut sources, &mut diags).unwrap();
+        assert_eq!(files.len(), 2);
+        assert!(sources.get(files[0].file).path.ends_with("b.prisma"));
+        let schema = analyze(&files, &mut diags);
+        assert!(!diags.has_errors(), "{}", diags.render(&sources, false));
+        assert_eq!(schema.models.len(), 2);
+    }
+
+    #[test]
+    fn load_reports_missing_paths_and_empty_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sources = SourceMap::new();
+        let mut diags = Diagnostics::new();
+        assert!(load(&dir.path().join("nope"), &mut sources, &mut diags).is_err());
+        assert!(load(dir.path(), &mut sources, &mut diags).is_err());
+    }
+}

@@ -1,0 +1,69 @@
+//! What the database commands (`apply`, `verify`, `audit`) share: the
+//! connection and the package arguments.
+
+use idpviews::Package;
+use std::path::PathBuf;
+
+/// `--database-url` and `--views`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct DatabaseArgs {
+    /// The database, e.g. `postgres://user@host:5432/db` (default: the
+    /// `DATABASE_URL` environment variable). Plain TCP or a Unix socket: no TLS.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// The views package: a vendored package directory (`idp-views.lock` +
+    /// `create-idp-views.sql`) or a build script's `$OUT_DIR/idpviews`
+    /// (`views.json`, which also holds the product's relations).
+    #[arg(long, value_name = "DIR")]
+    pub views: PathBuf,
+}
+
+impl DatabaseArgs {
+    /// The package, or the exit status 2 after printing why it is unreadable.
+    pub(crate) fn package(&self) -> Result<Package, i32> {
+        Package::from_dir(&self.views).map_err(|e| {
+            eprintln!("error: {e}");
+            2
+        })
+    }
+
+    /// A connection, or the exit status after printing why there is none:
+    /// 2 when no URL was given or it does not parse, 1 when connecting fails.
+    /// The URL itself is never printed (it may hold a password).
+    pub(crate) fn connect(&self) -> Result<postgres::Client, i32> {
+        let url = match self
+            .database_url
+            .clone()
+            .or_else(|| std::env::var("DATABASE_URL").ok())
+        {
+            Some(url) if !url.trim().is_empty() => url,
+            _ => {
+                eprintln!("error: no database: pass --database-url <URL> or set DATABASE_URL");
+                return Err(2);
+            }
+        };
+        let config: postgres::Config = url.parse().map_err(|e| {
+            eprintln!("error: --database-url is not a valid connection string: {e}");
+            2
+        })?;
+        config.connect(postgres::NoTls).map_err(|e| {
+            eprintln!("error: cannot connect to the database: {}", error_chain(&e));
+            1
+        })
+    }
+}
+
+/// An error and its causes on one line.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        source = cause.source();
+    }
+    s
+}

@@ -1,0 +1,65 @@
+//! `idpviews`: the command-line tool.
+//!
+//! One subcommand per module; each returns the process exit status
+//! (0 success, 1 problems found, 2 usage errors — clap exits with 2 itself
+//! on bad arguments). Add a command by adding a module with an `Args`
+//! struct and a `run` function, and a variant to [`Command`].
+
+mod apply;
+mod audit;
+mod database;
+mod generate;
+mod grants;
+mod merge;
+mod validate;
+mod verify;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exposes an allowlist of an identity provider's Prisma models as
+/// read-only PostgreSQL views, and keeps products in sync with them.
+#[derive(Parser, Debug)]
+#[command(name = "idpviews", version, about, long_about = None)]
+#[command(propagate_version = true, arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands; each one's help text lives on its `Args` struct.
+#[derive(Subcommand, Debug)]
+enum Command {
+    Validate(validate::ValidateArgs),
+    Generate(generate::GenerateArgs),
+    Merge(merge::MergeArgs),
+    Apply(apply::ApplyArgs),
+    Verify(verify::VerifyArgs),
+    Grants(grants::GrantsArgs),
+    Audit(audit::AuditArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match &cli.command {
+        Command::Validate(args) => validate::run(args),
+        Command::Generate(args) => generate::run(args),
+        Command::Merge(args) => merge::run(args),
+        Command::Apply(args) => apply::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Grants(args) => grants::run(args),
+        Command::Audit(args) => audit::run(args),
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,45 @@
+//! `idpviews verify`: compare a live database with a package.
+
+use crate::database::DatabaseArgs;
+
+/// Check that a database holds the views a package expects.
+#[derive(clap::Args, Debug)]
+#[command(
+    long_about = "Compares the database with the views package: every view exists in the views \
+schema with the expected columns, in order, with compatible types; the enum types hold at least \
+the labels the package knows (extra labels are a warning: they decode as Unknown); every view is \
+read-only (checked in the catalog, nothing is written); tenant-isolated views keep their \
+security barrier and tenant filter. Reads only the system catalogs, so a product role can run it.\n\n\
+Prints a table. Exit status: 0 when the database matches (warnings allowed), 1 when it does not \
+or the database failed, 2 on usage errors."
+)]
+pub(crate) struct VerifyArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+}
+
+/// Runs the command; returns the process exit status.
+pub(crate) fn run(args: &VerifyArgs) -> i32 {
+    let package = match args.db.package() {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let mut client = match args.db.connect() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    match idpviews::verify(&mut client, &package) {
+        Ok(report) => {
+            println!("{report}");
+            if report.is_ok() {
+                0
+            } else {
+                1
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
