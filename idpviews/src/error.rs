@@ -1,0 +1,87 @@
+//! The error type of the database operations.
+
+use crate::apply::Incompatibility;
+use crate::verify::VerifyReport;
+use std::fmt;
+
+/// Why [`crate::apply`], [`crate::verify`], [`crate::grants_sql`],
+/// [`crate::audit`] or [`crate::tenant::set_tenant`] failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The database refused a statement or the connection failed.
+    Database {
+        /// What was being done, e.g. `applying the views package`.
+        context: String,
+        source: postgres::Error,
+    },
+    /// The package cannot be applied with `CREATE OR REPLACE VIEW`: a column
+    /// was dropped, renamed, reordered or retyped, or a name is taken by
+    /// something that is not a view. Nothing was changed.
+    Incompatible(Vec<Incompatibility>),
+    /// The live database does not match the package (see
+    /// [`VerifyReport::into_result`]).
+    Verify(Box<VerifyReport>),
+    /// The package itself is malformed (e.g. unbalanced `BEGIN`/`COMMIT`).
+    Package(String),
+    /// A name given by the caller is not usable (e.g. an empty role name).
+    InvalidInput(String),
+}
+
+impl Error {
+    pub(crate) fn db(context: impl Into<String>) -> impl FnOnce(postgres::Error) -> Error {
+        let context = context.into();
+        move |source| Error::Database { context, source }
+    }
+
+    /// The SQLSTATE of a [`Error::Database`] error, e.g. `42501`.
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            Error::Database { source, .. } => source.code().map(|c| c.code()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Database { context, source } => {
+                write!(f, "{context}: {}", crate::db::db_message(source))
+            }
+            Error::Incompatible(problems) => {
+                writeln!(
+                    f,
+                    "cannot apply the views package: {} change(s) that CREATE OR REPLACE VIEW cannot make \
+                     (it can only append columns); nothing was changed",
+                    problems.len()
+                )?;
+                for p in problems {
+                    writeln!(f, "  - {p}")?;
+                }
+                write!(
+                    f,
+                    "fix: view columns are a public API; revert the change in the IDP (only add columns), \
+                     or drop the affected view(s) in a migration (e.g. `DROP VIEW {};`) after every \
+                     product has stopped reading the column, then apply again",
+                    problems
+                        .first()
+                        .map(|p| p.qualified_view())
+                        .unwrap_or_default()
+                )
+            }
+            Error::Verify(report) => write!(f, "{report}"),
+            Error::Package(msg) => write!(f, "invalid views package: {msg}"),
+            Error::InvalidInput(msg) => f.write_str(msg),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Database { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
