@@ -58,6 +58,8 @@ fn fixture(dir: &Path) {
             source_table: format!("T{v}"),
             doc: None,
             tenant_field: None,
+            tenant_column: None,
+            tenant_owner: None,
             columns: COLUMNS
                 .iter()
                 .map(|(name, ty, sql_type)| ManifestColumn {

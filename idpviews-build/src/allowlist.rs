@@ -11,6 +11,15 @@
 //! allow_secrets = { pinSetAt = "support needs to see whether a PIN exists" }  # optional
 //! ```
 //!
+//! `tenant_view_owner = "idp_views_tenant_reader"` (top level, optional,
+//! default `<schema>_tenant_reader`) names the role that owns the
+//! tenant-isolated views; row-level security on their IDP tables limits it
+//! to the tenant in `idpviews.tenant_id`.
+//!
+//! `source_schema = "idp"` (top level, optional, default `public`) names the
+//! PostgreSQL schema of models without `@@schema` (Prisma takes it from the
+//! connection URL, which the generator cannot see).
+//!
 //! Parsed into a spanned value tree (so every key and value keeps its byte
 //! span) and checked by hand: unknown keys, wrong types and empty values are
 //! all reported, each at its line, with a "did you mean" where it helps.
@@ -37,16 +46,41 @@ pub(crate) struct Str {
 pub(crate) struct Allowlist {
     /// `schema = "..."`; `None` when absent (then [`DEFAULT_SCHEMA`]).
     pub schema: Option<Str>,
+    /// `source_schema = "..."`: where the tables of models without
+    /// `@@schema` live (Prisma then takes the schema from the connection
+    /// URL, which the generator cannot see); `None`: `public`.
+    pub source_schema: Option<Str>,
+    /// `tenant_view_owner = "..."`: the role owning tenant-isolated views
+    /// (row-level security policies limit it to the caller's tenant);
+    /// `None`: [`Allowlist::tenant_view_owner_name`]'s default.
+    pub tenant_view_owner: Option<Str>,
     /// The `[views.*]` entries in file order.
     pub views: Vec<ViewEntry>,
 }
 
 impl Allowlist {
+    /// The PostgreSQL schema of models and enums without `@@schema`.
+    pub fn default_source_schema(&self) -> &str {
+        self.source_schema
+            .as_ref()
+            .map(|s| s.value.as_str())
+            .unwrap_or("public")
+    }
+
     pub fn schema_name(&self) -> &str {
         self.schema
             .as_ref()
             .map(|s| s.value.as_str())
             .unwrap_or(DEFAULT_SCHEMA)
+    }
+
+    /// The role owning tenant-isolated views: `tenant_view_owner`, by
+    /// default `<views schema>_tenant_reader` (`idp_views_tenant_reader`).
+    pub fn tenant_view_owner_name(&self) -> String {
+        match &self.tenant_view_owner {
+            Some(o) => o.value.clone(),
+            None => format!("{}_tenant_reader", self.schema_name()),
+        }
     }
 }
 
@@ -64,7 +98,7 @@ pub(crate) struct ViewEntry {
     pub allow_secrets: Vec<(Str, Str)>,
 }
 
-const ROOT_KEYS: &[&str] = &["schema", "views"];
+const ROOT_KEYS: &[&str] = &["schema", "source_schema", "tenant_view_owner", "views"];
 const VIEW_KEYS: &[&str] = &["model", "fields", "tenant_column", "allow_secrets"];
 
 /// A TOML value with spans everywhere.
@@ -282,12 +316,18 @@ pub(crate) fn parse(file: &SourceFile, diags: &mut Diagnostics) -> Option<Allowl
         return None;
     };
     let mut schema = None;
+    let mut source_schema = None;
+    let mut tenant_view_owner = None;
     let mut views = Vec::new();
     let mut saw_views = false;
     for (key, value) in entries {
         let key = key_str(file, key, &value);
         match key.value.as_str() {
             "schema" => schema = expect_str(file, "`schema`", &value, diags),
+            "source_schema" => source_schema = expect_str(file, "`source_schema`", &value, diags),
+            "tenant_view_owner" => {
+                tenant_view_owner = expect_str(file, "`tenant_view_owner`", &value, diags)
+            }
             "views" => {
                 saw_views = true;
                 let vspan = node_span(file, &value);
@@ -318,7 +358,12 @@ pub(crate) fn parse(file: &SourceFile, diags: &mut Diagnostics) -> Option<Allowl
             "add a view: `[views.IdpUser]` with `model = \"User\"` and `fields = [\"id\", ...]`",
         );
     }
-    Some(Allowlist { schema, views })
+    Some(Allowlist {
+        schema,
+        source_schema,
+        tenant_view_owner,
+        views,
+    })
 }
 
 fn report_toml_error(file: &SourceFile, e: &toml::de::Error, diags: &mut Diagnostics) {
@@ -598,5 +643,35 @@ allow_secrets = { pin = "  " }
         let out = diags.render(&sources, false);
         assert!(out.contains("duplicate key"), "{out}");
         assert!(out.contains("idp-views.toml:4:"), "{out}");
+    }
+
+    #[test]
+    fn never_panics_on_mangled_input() {
+        let base = "schema = \"v\"\n[views.A]\nmodel = \"User\"\nfields = [\"id\", \"x\"]\nallow_secrets = { pin = \"r\" }\ntenant_column = \"t\"\n";
+        let bytes = base.as_bytes();
+        let mut seed = 0x9e3779b9u32;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed as usize
+        };
+        let alphabet = b"[]{}=\",.\n #\\'abc0";
+        for _ in 0..3000 {
+            let mut t = bytes.to_vec();
+            for _ in 0..(1 + rnd() % 4) {
+                let at = rnd() % t.len();
+                match rnd() % 3 {
+                    0 => {
+                        t.remove(at);
+                    }
+                    1 => t.insert(at, alphabet[rnd() % alphabet.len()]),
+                    _ => t[at] = alphabet[rnd() % alphabet.len()],
+                }
+            }
+            let text = String::from_utf8_lossy(&t).into_owned();
+            let (_, diags, sources) = parse_str(&text);
+            let _ = diags.render(&sources, false);
+        }
     }
 }

@@ -64,6 +64,13 @@ pub struct ManifestView {
     /// Field name of the tenant column when the view is tenant-isolated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_field: Option<String>,
+    /// Database column of the tenant id when the view is tenant-isolated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_column: Option<String>,
+    /// The role owning a tenant-isolated view; row-level security policies
+    /// on the source table limit it to the tenant in `idpviews.tenant_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_owner: Option<String>,
     /// Exposed columns, in view order.
     pub columns: Vec<ManifestColumn>,
 }
@@ -204,6 +211,8 @@ mod tests {
                 source_table: "User".into(),
                 doc: None,
                 tenant_field: None,
+                tenant_column: None,
+                tenant_owner: None,
                 columns: vec![ManifestColumn {
                     field: "id".into(),
                     column: "id".into(),

@@ -367,21 +367,21 @@ pub(crate) fn row_impls(spec: &RowSpec<'_>) -> TokenStream {
             const VIEW: &'static str = #view;
             const COLUMNS: &'static [&'static str] = &[#(#columns),*];
 
+            /// Positions `0..N`: the constant indices fold away once inlined.
             #[inline]
             fn from_row(row: &#p::Row) -> ::core::result::Result<Self, ::idpviews::RowError> {
-                ::core::result::Result::Ok(Self {
-                    #( #idents: #p::get(row, #positions, #view, #columns)?, )*
-                })
+                <Self as ::idpviews::FromRow>::from_row_at(row, &[#(#positions),*])
             }
 
-            #[inline]
+            #[inline(always)]
             fn from_row_at(
                 row: &#p::Row,
                 indices: &[usize],
             ) -> ::core::result::Result<Self, ::idpviews::RowError> {
+                use #p::get;
                 #p::check_indices(indices, #view, <Self as ::idpviews::FromRow>::COLUMNS)?;
                 ::core::result::Result::Ok(Self {
-                    #( #idents: #p::get(row, indices[#positions], #view, #columns)?, )*
+                    #( #idents: get(row, indices[#positions], #view, #columns)?, )*
                 })
             }
         }
@@ -572,25 +572,11 @@ fn enum_item(e: &ManifestEnum, span: Span, errors: &mut Errors) -> TokenStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use idpviews_build::manifest::{Manifest, ManifestColumn, ManifestEnumValue, MANIFEST_FORMAT};
+    use idpviews_build::manifest::Manifest;
     use std::sync::Arc;
 
-    fn column(field: &str, sql: &str, nullable: bool, enum_name: Option<&str>) -> ManifestColumn {
-        ManifestColumn {
-            field: field.into(),
-            column: field.into(),
-            prisma_type: "String".into(),
-            native_type: None,
-            sql_type: sql.into(),
-            nullable,
-            list: sql.ends_with("[]"),
-            unique: false,
-            enum_name: enum_name.map(String::from),
-            doc: Some(format!("The {field}.")),
-        }
-    }
-
-    /// A package of `n` views with 15 columns each (mixed types, one enum).
+    /// A package of `n` views with 15 columns each (mixed types, one enum),
+    /// built through the manifest's JSON form.
     pub(crate) fn synthetic(n: usize) -> Loaded {
         let cols = [
             ("id", "uuid"),
@@ -608,45 +594,41 @@ mod tests {
             ("tags", "text[]"),
             ("avatarUrl", "text"),
         ];
-        let views = (0..n)
-            .map(|i| ManifestView {
-                name: format!("IdpModel{i}"),
-                model: format!("Model{i}"),
-                source_schema: "idp".into(),
-                source_table: format!("Model{i}"),
-                doc: Some("A model.".into()),
-                tenant_field: None,
-                columns: cols
-                    .iter()
-                    .enumerate()
-                    .map(|(k, (f, t))| column(f, t, k % 3 == 1, None))
-                    .chain([column("kind", "text", false, Some("Kind"))])
-                    .collect(),
+        let mut columns: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(k, (f, t))| {
+                format!(
+                    r#"{{"field": "{f}", "column": "{f}", "prisma_type": "String", "sql_type": "{t}",
+                        "nullable": {}, "list": {}, "doc": "The {f}."}}"#,
+                    k % 3 == 1,
+                    t.ends_with("[]")
+                )
             })
             .collect();
-        let manifest = Manifest {
-            format: MANIFEST_FORMAT,
-            generator: "test".into(),
-            schema: "idp_views".into(),
-            files: Default::default(),
-            views,
-            enums: vec![ManifestEnum {
-                name: "Kind".into(),
-                source_schema: "idp".into(),
-                db_name: "kind".into(),
-                values: ["A", "B", "C"]
-                    .iter()
-                    .map(|v| ManifestEnumValue {
-                        name: (*v).into(),
-                        label: (*v).into(),
-                    })
-                    .collect(),
-                doc: None,
-            }],
-            relations: vec![],
-        };
+        columns.push(
+            r#"{"field": "kind", "column": "kind", "prisma_type": "String", "sql_type": "text",
+                "nullable": false, "list": false, "enum": "Kind"}"#
+                .to_string(),
+        );
+        let columns = columns.join(",");
+        let views: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"name": "IdpModel{i}", "model": "Model{i}", "source_schema": "idp",
+                        "source_table": "Model{i}", "doc": "A model.", "columns": [{columns}]}}"#
+                )
+            })
+            .collect();
+        let json = format!(
+            r#"{{"format": 1, "generator": "test", "schema": "idp_views", "files": {{}},
+                "views": [{}],
+                "enums": [{{"name": "Kind", "source_schema": "idp", "db_name": "kind",
+                            "values": [{{"name": "A", "label": "A"}}, {{"name": "B", "label": "B"}}]}}]}}"#,
+            views.join(",")
+        );
         Loaded {
-            manifest: Arc::new(manifest),
+            manifest: Arc::new(Manifest::from_json(&json).unwrap()),
             manifest_path: "/pkg/views.json".into(),
             sql_path: Some("/pkg/create-idp-views.sql".into()),
         }
@@ -671,6 +653,42 @@ mod tests {
         assert!(a.contains("pub struct IdpModel2"));
         assert!(a.contains("pub first_name"));
         assert!(a.contains("include_str ! (\"/pkg/views.json\")"));
+    }
+
+    fn with_enum(values: &str) -> String {
+        let json = format!(
+            r#"{{"format": 1, "generator": "t", "schema": "idp_views", "files": {{}}, "views": [],
+                "enums": [{{"name": "Gender", "source_schema": "idp", "db_name": "gender",
+                            "values": [{values}]}}]}}"#
+        );
+        let loaded = Loaded {
+            manifest: Arc::new(Manifest::from_json(&json).unwrap()),
+            manifest_path: "/pkg/views.json".into(),
+            sql_path: Some("/pkg/create-idp-views.sql".into()),
+        };
+        views(&loaded, Span::call_site()).to_string()
+    }
+
+    #[test]
+    fn enum_variant_names() {
+        // A value named `UNKNOWN` keeps its name; the catch-all steps aside.
+        let out =
+            with_enum(r#"{"name": "MALE", "label": "m"}, {"name": "UNKNOWN", "label": "unknown"}"#);
+        assert!(out.contains("Male ,"), "{out}");
+        assert!(out.contains("Unknown ,"), "{out}");
+        assert!(
+            out.contains("UnknownLabel (:: std :: string :: String)"),
+            "{out}"
+        );
+        assert!(!out.contains("compile_error"), "{out}");
+        // Two values with the same Rust name: an error naming both.
+        let out = with_enum(
+            r#"{"name": "FLEET_MANAGER", "label": "a"}, {"name": "FleetManager", "label": "b"}"#,
+        );
+        assert!(
+            out.contains("values `FLEET_MANAGER` and `FleetManager` of enum `Gender` both become `FleetManager` in Rust"),
+            "{out}"
+        );
     }
 
     /// The macro's own cost for a 300-view package (run with `--release

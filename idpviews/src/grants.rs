@@ -168,6 +168,8 @@ mod tests {
                 source_table: "User".into(),
                 doc: None,
                 tenant_field: None,
+                tenant_column: None,
+                tenant_owner: None,
                 columns: vec![],
             }],
             enums: vec![],

@@ -4,7 +4,9 @@
 //! between package and database: missing views or columns, retyped columns,
 //! enum labels the code knows but the database lacks (and new ones it does
 //! not know: a warning, they decode as `Unknown`), views that would accept
-//! writes, tenant-isolated views that lost their barrier or filter.
+//! writes, tenant-isolated views whose isolation is off (view not owned by
+//! the tenant owner role, row-level security disabled on the source table,
+//! tenant policy missing).
 //!
 //! Only the system catalogs are read (no privilege on `idp` is needed, and
 //! nothing is written): a product role can verify at start-up.
@@ -16,7 +18,9 @@ use idpviews_build::manifest::{Manifest, ManifestView};
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use idpviews_build::generate::{REJECT_WRITE_FUNCTION, TENANT_SETTING};
+pub use idpviews_build::generate::{
+    tenant_policy_name, ALL_POLICY, REJECT_WRITE_FUNCTION, TENANT_SETTING,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -73,10 +77,33 @@ pub enum FindingKind {
     WriteRule {
         rule: String,
     },
-    /// A tenant-isolated view without `security_barrier`.
+    /// A tenant-isolated view of a package from before row-level security
+    /// (no `tenant_owner` in the manifest) without `security_barrier`.
     NoSecurityBarrier,
-    /// A tenant-isolated view that does not filter on the tenant setting.
+    /// A tenant-isolated view of a package from before row-level security
+    /// that does not filter on the tenant setting.
     NoTenantFilter,
+    /// A tenant-isolated view not owned by the package's tenant owner role:
+    /// the tenant policy does not apply to queries through it.
+    TenantViewOwner {
+        expected: String,
+        found: String,
+    },
+    /// The tenant owner role is a superuser or has `BYPASSRLS`, or owns the
+    /// source table: row-level security does not apply to it.
+    TenantOwnerBypassesRls {
+        role: String,
+    },
+    /// Row-level security is not enabled on the source table.
+    RowSecurityDisabled {
+        table: String,
+    },
+    /// No restrictive `SELECT` policy limits the owner role by the tenant
+    /// column and the tenant setting.
+    MissingTenantPolicy {
+        table: String,
+        policy: String,
+    },
     /// A view in the schema that the package does not list (warning).
     ExtraView,
 }
@@ -236,6 +263,54 @@ LEFT JOIN pg_catalog.pg_enum e ON e.enumtypid = t.oid \
 WHERE t.typtype = 'e' AND n.nspname = ANY($1) \
 GROUP BY n.nspname, t.typname";
 
+const VIEW_OWNERS_SQL: &str = "\
+SELECT c.relname::text, pg_catalog.pg_get_userbyid(c.relowner)::text \
+FROM pg_catalog.pg_class c \
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+WHERE n.nspname = $1 AND c.relname = ANY($2) \
+ORDER BY c.relname";
+
+const ROLES_SQL: &str = "\
+SELECT r.rolname::text, r.rolsuper OR r.rolbypassrls \
+FROM pg_catalog.pg_roles r WHERE r.rolname = ANY($1) ORDER BY 1";
+
+const TABLE_SECURITY_SQL: &str = "\
+SELECT c.relrowsecurity, pg_catalog.pg_get_userbyid(c.relowner)::text \
+FROM pg_catalog.pg_class c \
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+WHERE n.nspname = $1 AND c.relname = $2";
+
+const POLICIES_SQL: &str = "\
+SELECT p.polname::text, p.polpermissive, p.polcmd::text, \
+       ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(r)::text END \
+             FROM unnest(p.polroles) AS r ORDER BY 1), \
+       coalesce(pg_catalog.pg_get_expr(p.polqual, p.polrelid), '') \
+FROM pg_catalog.pg_policy p \
+JOIN pg_catalog.pg_class c ON c.oid = p.polrelid \
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+WHERE n.nspname = $1 AND c.relname = $2 \
+ORDER BY p.polname";
+
+/// A row-level security policy as the catalog holds it.
+#[derive(Debug, Clone)]
+pub(crate) struct Policy {
+    permissive: bool,
+    /// `pg_policy.polcmd`: `r` SELECT, `*` ALL, ...
+    command: String,
+    /// Role names (`public` for PUBLIC).
+    roles: Vec<String>,
+    /// `USING` condition as `pg_get_expr` prints it.
+    qual: String,
+}
+
+/// Row-level security state of a source table.
+#[derive(Debug, Clone)]
+pub(crate) struct TableSecurity {
+    row_security: bool,
+    owner: String,
+    policies: Vec<Policy>,
+}
+
 /// Everything [`check`] needs, read from the catalogs.
 #[derive(Debug, Default)]
 pub(crate) struct Live {
@@ -248,6 +323,12 @@ pub(crate) struct Live {
     viewdefs: BTreeMap<String, String>,
     /// (schema, type) -> labels in order
     enums: BTreeMap<(String, String), Vec<String>>,
+    /// tenant-isolated view -> owner role
+    view_owners: BTreeMap<String, String>,
+    /// role -> bypasses row-level security (superuser or `BYPASSRLS`)
+    role_bypass: BTreeMap<String, bool>,
+    /// (schema, table) of tenant-isolated views -> row-level security
+    tables: BTreeMap<(String, String), TableSecurity>,
 }
 
 async fn verify_on<C: Conn>(mut conn: C, manifest: &Manifest) -> Result<VerifyReport, Error> {
@@ -284,6 +365,42 @@ async fn read_live<C: Conn>(conn: &mut C, manifest: &Manifest) -> Result<Live, p
     if !tenant_views.is_empty() {
         for row in conn.query(VIEWDEFS_SQL, &[&schema, &tenant_views]).await? {
             live.viewdefs.insert(row.get(0), row.get(1));
+        }
+        for row in conn
+            .query(VIEW_OWNERS_SQL, &[&schema, &tenant_views])
+            .await?
+        {
+            live.view_owners.insert(row.get(0), row.get(1));
+        }
+        let owners: Vec<&str> = manifest
+            .views
+            .iter()
+            .filter_map(|v| v.tenant_owner.as_deref())
+            .collect();
+        for row in conn.query(ROLES_SQL, &[&owners]).await? {
+            live.role_bypass.insert(row.get(0), row.get(1));
+        }
+        for v in manifest.views.iter().filter(|v| v.tenant_owner.is_some()) {
+            let key = (v.source_schema.clone(), v.source_table.clone());
+            if live.tables.contains_key(&key) {
+                continue;
+            }
+            let rows = conn.query(TABLE_SECURITY_SQL, &[&key.0, &key.1]).await?;
+            let Some(row) = rows.first() else { continue };
+            let mut table = TableSecurity {
+                row_security: row.get(0),
+                owner: row.get(1),
+                policies: Vec::new(),
+            };
+            for row in conn.query(POLICIES_SQL, &[&key.0, &key.1]).await? {
+                table.policies.push(Policy {
+                    permissive: row.get(1),
+                    command: row.get(2),
+                    roles: row.get(3),
+                    qual: row.get(4),
+                });
+            }
+            live.tables.insert(key, table);
         }
     }
     let enum_schemas: Vec<&str> = manifest
@@ -553,7 +670,9 @@ fn check_view(schema: &str, view: &ManifestView, live: &Live) -> Vec<Finding> {
         ));
     }
 
-    if view.tenant_field.is_some() {
+    if let Some(owner) = &view.tenant_owner {
+        check_tenant_rls(view, owner, live, &mut findings);
+    } else if view.tenant_field.is_some() {
         if !rel.has_option("security_barrier=true") {
             findings.push(error(
                 FindingKind::NoSecurityBarrier,
@@ -577,6 +696,81 @@ fn check_view(schema: &str, view: &ManifestView, live: &Live) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// Row-level security of a tenant-isolated view: owned by the tenant owner
+/// role, which row-level security applies to, on a source table with row
+/// security enabled and a restrictive tenant policy for that role.
+fn check_tenant_rls(view: &ManifestView, owner: &str, live: &Live, findings: &mut Vec<Finding>) {
+    const OFF: &str = "tenant isolation is off";
+    let table = format!("\"{}\".\"{}\"", view.source_schema, view.source_table);
+    let found = live.view_owners.get(&view.name).map(String::as_str);
+    if found != Some(owner) {
+        let found = found.unwrap_or("?").to_owned();
+        findings.push(error(
+            FindingKind::TenantViewOwner {
+                expected: owner.to_owned(),
+                found: found.clone(),
+            },
+            format!(
+                "{OFF}: the view is owned by \"{found}\", not by the tenant owner role \"{owner}\" \
+                 that the tenant policy limits: apply the package"
+            ),
+        ));
+    }
+    let security = live
+        .tables
+        .get(&(view.source_schema.clone(), view.source_table.clone()));
+    let bypass = live.role_bypass.get(owner).copied().unwrap_or(false)
+        || security.is_some_and(|s| s.owner == owner);
+    if bypass {
+        findings.push(error(
+            FindingKind::TenantOwnerBypassesRls {
+                role: owner.to_owned(),
+            },
+            format!(
+                "{OFF}: role \"{owner}\" is a superuser, has BYPASSRLS or owns {table}: \
+                 row-level security does not apply to it"
+            ),
+        ));
+    }
+    let Some(security) = security else {
+        // the source table is missing: the view itself would be broken
+        return;
+    };
+    if !security.row_security {
+        findings.push(error(
+            FindingKind::RowSecurityDisabled {
+                table: table.clone(),
+            },
+            format!(
+                "{OFF}: row-level security is disabled on {table}: every tenant's rows are \
+                 visible; apply the package"
+            ),
+        ));
+    }
+    let column = view.tenant_column.as_deref().unwrap_or_default();
+    let limits = |p: &&Policy| {
+        !p.permissive
+            && (p.command == "r" || p.command == "*")
+            && p.roles.iter().any(|r| r == owner || r == "public")
+            && (p.qual.contains(&format!("({column} = "))
+                || p.qual.contains(&format!("(\"{column}\" = ")))
+            && p.qual.contains(TENANT_SETTING)
+    };
+    if !security.policies.iter().any(|p| limits(&p)) {
+        let policy = tenant_policy_name(owner);
+        findings.push(error(
+            FindingKind::MissingTenantPolicy {
+                table: table.clone(),
+                policy: policy.clone(),
+            },
+            format!(
+                "{OFF}: no restrictive policy on {table} limits \"{owner}\" to `{column}` = the \
+                 `{TENANT_SETTING}` setting (expected \"{policy}\"): apply the package"
+            ),
+        ));
+    }
 }
 
 #[cfg(test)]

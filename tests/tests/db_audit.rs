@@ -174,7 +174,7 @@ fn a_product_role_can_audit() {
 fn tenant_isolated_views_are_audited_per_tenant() {
     let db = idp_db();
     let mut c = db.connect();
-    let package = with_relations(package(VIEWS_TENANT));
+    let package = with_relations(package(&views_tenant(&db)));
     idpviews::apply(&mut c, &package).unwrap();
     seed_product(&mut c);
 

@@ -4,7 +4,9 @@
 //!
 //! The three attacks of the issue: reading another tenant's rows by any
 //! query, a leaky function (`RAISE NOTICE` in `WHERE`), and forgetting to
-//! set the tenant.
+//! set the tenant. Isolation is row-level security on `idp."User"` applied
+//! to the view's owner (a role of each test's own, dropped with its
+//! database); the IDP's own roles keep seeing every row.
 
 mod db_fixture;
 
@@ -25,7 +27,7 @@ struct Setup {
 fn setup() -> Setup {
     let db = idp_db();
     let mut admin = db.connect();
-    let package = package(VIEWS_TENANT);
+    let package = package(&views_tenant(&db));
     idpviews::apply(&mut admin, &package).unwrap();
     let role = db.create_role("product", Some(PASSWORD)).unwrap();
     admin
@@ -174,9 +176,9 @@ fn a_leaky_function_sees_no_filtered_out_rows() {
         }
     }
 
-    // Control: the same attack against the same filter WITHOUT
-    // security_barrier does see other tenants' rows, so the test above can
-    // fail.
+    // Control: the same attack against the same filter written as a plain
+    // view `WHERE` (owned by a superuser, so no row-level security) does see
+    // other tenants' rows, so the test above can fail.
     let mut admin = s.db.connect();
     admin
         .batch_execute(&format!(
@@ -200,7 +202,7 @@ fn a_leaky_function_sees_no_filtered_out_rows() {
     assert!(
         seen.iter()
             .any(|n| USERS_B.iter().any(|(_, b)| n.contains(b))),
-        "without security_barrier the leak is expected: {seen:?}"
+        "without row-level security the leak is expected: {seen:?}"
     );
 }
 
@@ -294,4 +296,255 @@ fn set_tenant_async_scopes_the_transaction() {
         (inside, after)
     });
     assert_eq!((inside, after), (2, 0));
+}
+
+#[test]
+fn the_view_is_flattened_into_the_callers_query() {
+    let s = setup();
+    let mut p = connect(&s.db, &s.role, None);
+    let mut tx = p.transaction().unwrap();
+    set_tenant(&mut tx, TENANT_A).unwrap();
+    let plan: Vec<String> = tx
+        .query(
+            r#"EXPLAIN SELECT u.email FROM product.driver d JOIN idp_views."IdpUser" u ON u.id = d."idpUserId""#,
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let plan = plan.join("\n");
+    // A security_barrier view would be a "Subquery Scan"; here the tenant
+    // policy is a condition on the table itself.
+    assert!(!plan.contains("Subquery Scan"), "{plan}");
+    assert!(plan.contains("idpviews.tenant_id"), "{plan}");
+}
+
+#[test]
+fn the_idp_table_owner_and_other_roles_still_see_every_row() {
+    let db = idp_db();
+    let mut admin = db.connect();
+    // The IDP's own role owns its tables; another role has grants on them.
+    let idp_owner = db.create_role("idp_owner", Some(PASSWORD)).unwrap();
+    let other = db.create_role("idp_other", Some(PASSWORD)).unwrap();
+    admin
+        .batch_execute(&format!(
+            r#"ALTER TABLE idp."User" OWNER TO "{idp_owner}";
+               GRANT USAGE ON SCHEMA idp TO "{idp_owner}", "{other}";
+               GRANT SELECT, INSERT, UPDATE ON idp."User" TO "{other}";
+               GRANT SELECT ON idp."Tenant" TO "{idp_owner}";"#
+        ))
+        .unwrap();
+    let package = package(&views_tenant(&db));
+    idpviews::apply(&mut admin, &package).unwrap();
+    let row_security: bool = admin
+        .query_one(
+            r#"SELECT relrowsecurity FROM pg_class WHERE oid = 'idp."User"'::regclass"#,
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(row_security);
+
+    let all = USERS_A.len() + USERS_B.len();
+    for (role, new_id) in [
+        (&idp_owner, "0190a000-0000-7000-8000-0000000000c1"),
+        (&other, "0190a000-0000-7000-8000-0000000000c2"),
+    ] {
+        let mut c = connect(&db, role, None);
+        // With or without a tenant declared: every row, as before.
+        let n: i64 = c
+            .query_one(r#"SELECT count(*) FROM idp."User""#, &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(n as usize, all, "{role}");
+        let mut tx = c.transaction().unwrap();
+        set_tenant(&mut tx, TENANT_A).unwrap();
+        let n: i64 = tx
+            .query_one(r#"SELECT count(*) FROM idp."User""#, &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(n as usize, all, "{role}");
+        // Writes keep working (the permissive policy's WITH CHECK).
+        tx.execute(
+            r#"INSERT INTO idp."User" (id, email, password, tenant_id)
+               VALUES ($1::text::uuid, 'new@tenant-b.example', 'x', $2::text::uuid)"#,
+            &[&new_id, &TENANT_B],
+        )
+        .unwrap();
+        let updated = tx
+            .execute(
+                r#"UPDATE idp."User" SET nickname = 'n' WHERE tenant_id = $1::text::uuid"#,
+                &[&TENANT_B],
+            )
+            .unwrap();
+        assert_eq!(updated as usize, USERS_B.len() + 1, "{role}");
+        tx.rollback().unwrap();
+    }
+}
+
+#[test]
+fn reapplying_is_idempotent_and_a_later_tenant_view_is_readable() {
+    let db = idp_db();
+    let mut admin = db.connect();
+    // The product gets its grants while only the plain view exists.
+    let first = package(
+        r#"
+schema = "idp_views"
+
+[views.IdpTenant]
+model = "Tenant"
+fields = ["id", "name"]
+"#,
+    );
+    idpviews::apply(&mut admin, &first).unwrap();
+    let role = db.create_role("product", Some(PASSWORD)).unwrap();
+    admin
+        .batch_execute(&idpviews::grants_sql(&first.manifest, &role, "product").unwrap())
+        .unwrap();
+
+    // Then the tenant-isolated view arrives, applied three times (twice
+    // through `apply`, once as the plain SQL script `psql -f` would run).
+    let package = package(&views_tenant(&db));
+    idpviews::apply(&mut admin, &package).unwrap();
+    let state = |c: &mut postgres::Client| -> Vec<String> {
+        c.query(
+            r#"SELECT polname || ' ' || polpermissive::text || ' ' || polcmd::text || ' ' ||
+                      array_to_string(ARRAY(SELECT coalesce(nullif(r, 0)::regrole::text, 'public') FROM unnest(polroles) r), ',') || ' ' ||
+                      pg_get_expr(polqual, polrelid)
+               FROM pg_policy WHERE polrelid = 'idp."User"'::regclass
+               UNION ALL
+               SELECT 'owner ' || relowner::regrole::text FROM pg_class WHERE oid = 'idp_views."IdpUser"'::regclass
+               UNION ALL
+               SELECT 'acl ' || coalesce(relacl::text, '') FROM pg_class WHERE oid = 'idp."User"'::regclass
+               ORDER BY 1"#,
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+    };
+    let before = state(&mut admin);
+    assert_eq!(
+        before.iter().filter(|l| l.starts_with("idpviews_")).count(),
+        2,
+        "{before:?}"
+    );
+    // Re-applying does not lock the IDP table against its readers: an open
+    // transaction reading idp."User" does not block it.
+    let mut reader = db.connect();
+    let mut reading = reader.transaction().unwrap();
+    reading
+        .query_one(r#"SELECT count(*) FROM idp."User""#, &[])
+        .unwrap();
+    admin.batch_execute("SET lock_timeout = '3s'").unwrap();
+    idpviews::apply(&mut admin, &package).unwrap();
+    admin.batch_execute(&package.sql).unwrap();
+    reading.commit().unwrap();
+    assert_eq!(state(&mut admin), before);
+    let report = idpviews::verify(&mut admin, &package).unwrap();
+    assert!(report.is_ok() && report.warnings() == 0, "{report}");
+
+    let mut p = connect(&db, &role, None);
+    let mut tx = p.transaction().unwrap();
+    set_tenant(&mut tx, TENANT_B).unwrap();
+    let rows = tx
+        .query(r#"SELECT email FROM idp_views."IdpUser""#, &[])
+        .unwrap();
+    assert_eq!(emails(&rows), tenant_emails(&USERS_B));
+    tx.commit().unwrap();
+}
+
+#[test]
+fn two_tenant_columns_on_one_table_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("schema.prisma");
+    let config = dir.path().join("idp-views.toml");
+    std::fs::write(&schema, IDP_PRISMA).unwrap();
+    std::fs::write(
+        &config,
+        r#"
+[views.IdpUser]
+model = "User"
+fields = ["id", "email"]
+tenant_column = "tenantId"
+
+[views.IdpUserById]
+model = "User"
+fields = ["id", "email"]
+tenant_column = "id"
+"#,
+    )
+    .unwrap();
+    let e = idpviews_build::generate::Generator::new(&schema, &config, dir.path().join("out"))
+        .generate()
+        .expect_err("two tenant columns");
+    let text = e.render(false);
+    assert!(
+        text.contains("views `IdpUser` and `IdpUserById` isolate tenants of \"idp\".\"User\" by different columns"),
+        "{text}"
+    );
+}
+
+#[test]
+fn dropping_the_database_leaves_no_owner_role_behind() {
+    let db = idp_db();
+    let owner = tenant_owner(&db);
+    {
+        let mut c = db.connect();
+        idpviews::apply(&mut c, &package(&views_tenant(&db))).unwrap();
+    }
+    let other = idpviews_testdb::TestDb::new();
+    let exists = |c: &mut postgres::Client| -> bool {
+        c.query_one(
+            "SELECT count(*) FROM pg_roles WHERE rolname = $1",
+            &[&owner],
+        )
+        .unwrap()
+        .get::<_, i64>(0)
+            == 1
+    };
+    let mut c = other.connect();
+    assert!(exists(&mut c));
+    drop(db);
+    assert!(!exists(&mut c), "role {owner} left behind");
+}
+
+#[test]
+fn the_idp_table_owner_can_apply_without_being_a_superuser() {
+    let db = idp_db();
+    let mut admin = db.connect();
+    let idp_admin = db.role_name("idp_admin");
+    admin
+        .batch_execute(&format!(
+            r#"CREATE ROLE "{idp_admin}" LOGIN CREATEROLE PASSWORD '{PASSWORD}';
+               GRANT CREATE ON DATABASE "{}" TO "{idp_admin}";
+               ALTER SCHEMA idp OWNER TO "{idp_admin}";
+               ALTER TABLE idp."User" OWNER TO "{idp_admin}";
+               ALTER TABLE idp."Tenant" OWNER TO "{idp_admin}";
+               ALTER TYPE idp.user_type OWNER TO "{idp_admin}";"#,
+            db.name()
+        ))
+        .unwrap();
+    let package = package(&views_tenant(&db));
+    let mut c = connect(&db, &idp_admin, None);
+    idpviews::apply(&mut c, &package).unwrap();
+    idpviews::apply(&mut c, &package).unwrap();
+    let report = idpviews::verify(&mut c, &package).unwrap();
+    assert!(report.is_ok() && report.warnings() == 0, "{report}");
+    // The IDP's owner still sees every row of its table.
+    let n: i64 = c
+        .query_one(r#"SELECT count(*) FROM idp."User""#, &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n as usize, USERS_A.len() + USERS_B.len());
+    // Through the view: the declared tenant only.
+    let mut tx = c.transaction().unwrap();
+    set_tenant(&mut tx, TENANT_A).unwrap();
+    let rows = tx
+        .query(r#"SELECT email FROM idp_views."IdpUser""#, &[])
+        .unwrap();
+    assert_eq!(emails(&rows), tenant_emails(&USERS_A));
+    tx.commit().unwrap();
 }

@@ -233,3 +233,94 @@ fn a_product_role_can_verify() {
     let report = idpviews::verify(&mut as_product, &package).unwrap();
     assert!(report.is_ok() && report.warnings() == 0, "{report}");
 }
+
+#[test]
+fn reports_a_tenant_view_that_lost_its_isolation() {
+    let db = idp_db();
+    let package = package(&views_tenant(&db));
+    let owner = tenant_owner(&db);
+    let mut c = db.connect();
+    idpviews::apply(&mut c, &package).unwrap();
+    let report = idpviews::verify(&mut c, &package).unwrap();
+    assert!(report.is_ok() && report.warnings() == 0, "{report}");
+    let errors = |c: &mut postgres::Client| {
+        let report = idpviews::verify(c, &package).unwrap();
+        let text = report.to_string();
+        (kinds(&report, Severity::Error), text)
+    };
+
+    // Row-level security switched off on the IDP table.
+    c.batch_execute(r#"ALTER TABLE idp."User" DISABLE ROW LEVEL SECURITY"#)
+        .unwrap();
+    let (kinds_found, text) = errors(&mut c);
+    assert_eq!(
+        kinds_found,
+        [FindingKind::RowSecurityDisabled {
+            table: r#""idp"."User""#.into()
+        }],
+        "{text}"
+    );
+    assert!(text.contains("tenant isolation is off"), "{text}");
+    idpviews::apply(&mut c, &package).unwrap();
+    assert!(idpviews::verify(&mut c, &package).unwrap().is_ok());
+
+    // The tenant policy dropped, or replaced by one on another column.
+    let policy = idpviews::verify::tenant_policy_name(&owner);
+    c.batch_execute(&format!(r#"DROP POLICY "{policy}" ON idp."User""#))
+        .unwrap();
+    let missing = FindingKind::MissingTenantPolicy {
+        table: r#""idp"."User""#.into(),
+        policy: policy.clone(),
+    };
+    let (kinds_found, text) = errors(&mut c);
+    assert_eq!(kinds_found, std::slice::from_ref(&missing), "{text}");
+    assert!(text.contains("tenant isolation is off"), "{text}");
+    c.batch_execute(&format!(
+        r#"CREATE POLICY "{policy}" ON idp."User" AS RESTRICTIVE FOR SELECT TO "{owner}"
+             USING (id = CAST(NULLIF(current_setting('idpviews.tenant_id', true), '') AS uuid))"#
+    ))
+    .unwrap();
+    assert_eq!(errors(&mut c).0, std::slice::from_ref(&missing));
+    // A permissive one does not limit anything.
+    c.batch_execute(&format!(
+        r#"DROP POLICY "{policy}" ON idp."User";
+           CREATE POLICY "{policy}" ON idp."User" AS PERMISSIVE FOR SELECT TO "{owner}"
+             USING (tenant_id = CAST(NULLIF(current_setting('idpviews.tenant_id', true), '') AS uuid))"#
+    ))
+    .unwrap();
+    assert_eq!(errors(&mut c).0, [missing]);
+    idpviews::apply(&mut c, &package).unwrap();
+    assert!(idpviews::verify(&mut c, &package).unwrap().is_ok());
+
+    // The view handed to another owner (here the superuser applying it,
+    // which row-level security never limits).
+    c.batch_execute(r#"ALTER VIEW idp_views."IdpUser" OWNER TO CURRENT_USER"#)
+        .unwrap();
+    let (kinds_found, text) = errors(&mut c);
+    assert!(
+        matches!(
+            kinds_found.as_slice(),
+            [FindingKind::TenantViewOwner { expected, .. }] if *expected == owner
+        ),
+        "{text}"
+    );
+    idpviews::apply(&mut c, &package).unwrap();
+
+    // The owner role given BYPASSRLS.
+    c.batch_execute(&format!(r#"ALTER ROLE "{owner}" BYPASSRLS"#))
+        .unwrap();
+    let (kinds_found, text) = errors(&mut c);
+    assert_eq!(
+        kinds_found,
+        [FindingKind::TenantOwnerBypassesRls {
+            role: owner.clone()
+        }],
+        "{text}"
+    );
+    // ... which apply refuses too.
+    let e = idpviews::apply(&mut c, &package).expect_err("owner bypasses RLS");
+    assert!(e.to_string().contains("bypasses row-level security"), "{e}");
+    c.batch_execute(&format!(r#"ALTER ROLE "{owner}" NOBYPASSRLS"#))
+        .unwrap();
+    assert!(idpviews::verify(&mut c, &package).unwrap().is_ok());
+}

@@ -175,3 +175,78 @@ fn column_changes(o: &ManifestColumn, n: &ManifestColumn) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(field: &str, sql: &str) -> ManifestColumn {
+        serde_json::from_value(serde_json::json!({
+            "field": field, "column": field, "prisma_type": "String", "sql_type": sql,
+            "nullable": false, "list": false, "unique": false,
+        }))
+        .unwrap()
+    }
+
+    /// Built from JSON, so fields added to the manifest later (with serde
+    /// defaults) do not break the test.
+    fn manifest(cols: Vec<ManifestColumn>, values: &[&str]) -> Manifest {
+        let values: Vec<serde_json::Value> = values
+            .iter()
+            .map(|v| serde_json::json!({ "name": v, "label": v.to_lowercase() }))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "format": 1, "generator": "test", "schema": "idp_views", "files": {},
+            "views": [{
+                "name": "V", "model": "M", "source_schema": "idp", "source_table": "m",
+                "columns": cols,
+            }],
+            "enums": [{ "name": "E", "source_schema": "idp", "db_name": "e", "values": values }],
+        }))
+        .unwrap()
+    }
+
+    fn empty_allowlist() -> Allowlist {
+        let mut sources = crate::source::SourceMap::new();
+        let id = sources.add("idp-views.toml", "");
+        let mut diags = crate::diagnostics::Diagnostics::new();
+        crate::allowlist::parse(sources.get(id), &mut diags).expect("valid TOML")
+    }
+
+    #[test]
+    fn appending_is_fine_everything_else_breaks() {
+        let a = empty_allowlist();
+        let old = manifest(vec![col("a", "text"), col("b", "uuid")], &["X", "Y"]);
+        let appended = manifest(
+            vec![col("a", "text"), col("b", "uuid"), col("c", "text")],
+            &["X", "Y", "Z"],
+        );
+        assert_eq!(breaks(&old, &appended, &a), vec![]);
+
+        let mut unique_old = old.clone();
+        unique_old.views[0].columns[0].unique = true;
+        let msgs: Vec<String> = breaks(&unique_old, &old, &a)
+            .into_iter()
+            .map(|b| b.message)
+            .collect();
+        assert_eq!(msgs, ["column `a` of view `V` is no longer unique: product relations referencing it break"]);
+
+        let mut nullable = old.clone();
+        nullable.views[0].columns[1].nullable = true;
+        let msgs: Vec<String> = breaks(&old, &nullable, &a)
+            .into_iter()
+            .map(|b| b.message)
+            .collect();
+        assert_eq!(
+            msgs,
+            ["column `b` of view `V` changed type from `String` to `String?`"]
+        );
+
+        let relabelled = manifest(vec![col("a", "text"), col("b", "uuid")], &["X"]);
+        let msgs: Vec<String> = breaks(&old, &relabelled, &a)
+            .into_iter()
+            .map(|b| b.message)
+            .collect();
+        assert_eq!(msgs, ["value `Y` of enum `E` was removed"]);
+    }
+}

@@ -9,7 +9,7 @@
 //!     .run_or_exit();
 //! ```
 //!
-//! Stages: [`crate::allowlist`] parses the TOML; `plan` resolves it against
+//! Stages: `allowlist` parses the TOML; `plan` resolves it against
 //! the schema and runs the guards; `views_prisma` and `views_sql` render
 //! the files; `breaking` compares with the previous manifest. Nothing is
 //! written unless every stage succeeded, and then only the files that
@@ -18,12 +18,14 @@
 mod breaking;
 mod plan;
 mod secrets;
+mod tenant;
 mod types;
 mod views_prisma;
 mod views_sql;
 
 pub use crate::allowlist::DEFAULT_SCHEMA;
 pub use secrets::{SECRET_PHRASES, SECRET_WORDS};
+pub use tenant::{tenant_policy_name, ALL_POLICY, TENANT_POLICY_PREFIX};
 pub use views_prisma::{RELATIONS_END, RELATIONS_START};
 pub use views_sql::{
     ADVISORY_LOCK_KEY, READ_ONLY_STATEMENT_TRIGGER, READ_ONLY_TRIGGER, REJECT_WRITE_FUNCTION,
@@ -277,15 +279,40 @@ impl Package {
         (!self.warnings.is_empty()).then(|| self.warnings.render(&self.sources, color))
     }
 
-    /// Writes the files that changed (atomically, temp + rename), the
-    /// manifest last. Returns the paths written.
+    /// Writes the files that changed, the manifest last. Every changed
+    /// file is first written to a temporary file next to it; only when all
+    /// of them are written are they renamed into place, so an I/O error
+    /// leaves the package as it was. Returns the paths written.
     pub fn write(&self) -> Result<Vec<PathBuf>, Error> {
-        let mut written = Vec::new();
+        std::fs::create_dir_all(&self.out).map_err(|e| Error::io(&self.out, e))?;
+        let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+        let cleanup = |staged: &[(PathBuf, PathBuf)]| {
+            for (tmp, _) in staged {
+                let _ = std::fs::remove_file(tmp);
+            }
+        };
         for f in &self.files {
             let path = self.out.join(f.name);
-            if crate::fs::write_if_changed(&path, f.contents.as_bytes())? {
-                written.push(path);
+            if std::fs::read(&path).is_ok_and(|old| old == f.contents.as_bytes()) {
+                continue;
             }
+            let tmp = self
+                .out
+                .join(format!(".{}.{}.tmp", f.name, std::process::id()));
+            if let Err(e) = std::fs::write(&tmp, f.contents.as_bytes()) {
+                let _ = std::fs::remove_file(&tmp);
+                cleanup(&staged);
+                return Err(Error::io(&tmp, e));
+            }
+            staged.push((tmp, path));
+        }
+        let mut written = Vec::new();
+        for (i, (tmp, path)) in staged.iter().enumerate() {
+            if let Err(e) = std::fs::rename(tmp, path) {
+                cleanup(&staged[i..]);
+                return Err(Error::io(path, e));
+            }
+            written.push(path.clone());
         }
         Ok(written)
     }

@@ -93,10 +93,17 @@ pub(crate) fn plan(allowlist: &Allowlist, schema: &Schema, diags: &mut Diagnosti
             continue;
         }
         seen.insert(lower, &entry.name);
-        if let Some(v) = plan_view(entry, schema, &mut enums, diags) {
+        if let Some(v) = plan_view(
+            entry,
+            allowlist.default_source_schema(),
+            schema,
+            &mut enums,
+            diags,
+        ) {
             views.push(v);
         }
     }
+    super::tenant::plan_owner(allowlist, &mut views, diags);
     Plan {
         schema: views_schema,
         views,
@@ -105,6 +112,19 @@ pub(crate) fn plan(allowlist: &Allowlist, schema: &Schema, diags: &mut Diagnosti
 }
 
 fn check_views_schema(allowlist: &Allowlist, schema: &Schema, diags: &mut Diagnostics) {
+    if let Some(s) = &allowlist.source_schema {
+        if let Some(problem) = ident_problem(&s.value) {
+            diags
+                .error(
+                    s.span,
+                    format!(
+                        "`{}` cannot be a PostgreSQL schema name: {problem}",
+                        s.value
+                    ),
+                )
+                .help("name the schema that holds the IDP's tables, e.g. `idp`");
+        }
+    }
     let Some(s) = &allowlist.schema else {
         return;
     };
@@ -131,10 +151,13 @@ fn check_views_schema(allowlist: &Allowlist, schema: &Schema, diags: &mut Diagno
                 "use a name such as `{}`",
                 crate::allowlist::DEFAULT_SCHEMA
             ));
-    } else if let Some(m) = schema
-        .plain_models()
-        .find(|m| m.schema.as_ref().is_some_and(|(sch, _)| sch == name))
-    {
+    } else if let Some(m) = schema.plain_models().find(|m| {
+        m.schema
+            .as_ref()
+            .map(|(sch, _)| sch.as_str())
+            .unwrap_or(allowlist.default_source_schema())
+            == name
+    }) {
         diags
             .error(
                 s.span,
@@ -155,6 +178,7 @@ fn model_candidates(schema: &Schema) -> impl Iterator<Item = &str> {
 
 fn plan_view(
     entry: &ViewEntry,
+    default_source_schema: &str,
     schema: &Schema,
     enums: &mut BTreeMap<String, ManifestEnum>,
     diags: &mut Diagnostics,
@@ -212,7 +236,7 @@ fn plan_view(
         .schema
         .as_ref()
         .map(|(s, _)| s.clone())
-        .unwrap_or_else(|| "public".to_owned());
+        .unwrap_or_else(|| default_source_schema.to_owned());
     for (what, ident) in [("schema", &source_schema), ("table", &model.db_name)] {
         if let Some(problem) = ident_problem(ident) {
             diags
@@ -256,7 +280,16 @@ fn plan_view(
             ok = false;
             continue;
         };
-        match column(entry, f, model, field, enums, schema, diags) {
+        match column(
+            entry,
+            default_source_schema,
+            f,
+            model,
+            field,
+            enums,
+            schema,
+            diags,
+        ) {
             Some((col, native)) => {
                 // secrets
                 let rule = secret_rule(&field.name).or_else(|| secret_rule(&field.column));
@@ -362,6 +395,8 @@ fn plan_view(
             source_table: model.db_name.clone(),
             doc: model.doc.clone(),
             tenant_field: entry.tenant_column.as_ref().map(|t| t.value.clone()),
+            tenant_column: tenant.as_ref().map(|t| t.column.clone()),
+            tenant_owner: None, // set by `tenant::plan_owner`
             columns,
         },
         natives,
@@ -398,8 +433,10 @@ fn unknown_field(f: &Str, model: &Model, diags: &mut Diagnostics) {
 
 /// The manifest column for one listed field (and the native type kept), or
 /// `None` after reporting why it cannot be exposed.
+#[allow(clippy::too_many_arguments)]
 fn column(
     entry: &ViewEntry,
+    default_source_schema: &str,
     f: &Str,
     model: &Model,
     field: &crate::prisma::model::Field,
@@ -444,7 +481,7 @@ fn column(
                     .schema
                     .as_ref()
                     .map(|(s, _)| s.clone())
-                    .unwrap_or_else(|| "public".to_owned()),
+                    .unwrap_or_else(|| default_source_schema.to_owned()),
                 db_name: e.db_name.clone(),
                 values: e
                     .values

@@ -13,11 +13,13 @@
 //! (`read_only_sql_transaction`), so every write fails loudly, for every
 //! role, even one that matches no rows.
 //!
-//! Tenant-isolated views (`tenant_column`) are `security_barrier` views
-//! filtering on the session setting `idpviews.tenant_id` (see
-//! [`tenant_predicate`]); an unset or empty setting matches no row.
+//! Tenant-isolated views (`tenant_column`) are plain views owned by a
+//! dedicated role that row-level security on the source table limits to the
+//! tenant in the session setting `idpviews.tenant_id` (see [`super::tenant`]
+//! and [`tenant_predicate`]); an unset or empty setting matches no row.
 
 use super::plan::{Plan, ViewPlan};
+use super::tenant;
 use std::fmt::Write as _;
 
 /// The key of the transaction-level advisory lock the SQL takes
@@ -53,7 +55,7 @@ pub(crate) fn quote_literal(text: &str) -> String {
     }
 }
 
-/// The `WHERE` predicate of a tenant-isolated view: the tenant column
+/// The tenant policy's condition on the source table: the tenant column
 /// equals the session setting [`TENANT_SETTING`], cast to the column's type.
 /// `current_setting(..., true)` is NULL when the setting was never set and
 /// `NULLIF(.., '')` makes an empty (reset) setting NULL too, so a caller
@@ -98,6 +100,7 @@ pub(crate) fn render(plan: &Plan, header: &str) -> String {
          END\n\
          $idpviews$;\n"
     );
+    tenant::render_setup(&mut out, &schema, &plan.views);
     for v in &plan.views {
         render_view(&mut out, v, &schema, &func);
     }
@@ -131,9 +134,6 @@ fn render_view(out: &mut String, v: &ViewPlan, schema: &str, func: &str) {
         );
     }
     let _ = write!(out, "CREATE OR REPLACE VIEW {view}");
-    if v.tenant.is_some() {
-        out.push_str(" WITH (security_barrier = true)");
-    }
     out.push_str(" AS\nSELECT\n");
     let n = v.view.columns.len();
     for (i, c) in v.view.columns.iter().enumerate() {
@@ -146,10 +146,11 @@ fn render_view(out: &mut String, v: &ViewPlan, schema: &str, func: &str) {
         let _ = writeln!(out, "  {expr}{}", if i + 1 < n { "," } else { "" });
     }
     let _ = write!(out, "FROM {source}");
-    if let Some(t) = &v.tenant {
-        let _ = write!(out, "\nWHERE {}", tenant_predicate(&t.column, &t.sql_type));
-    }
     out.push_str(";\n");
+    if let Some(owner) = &v.view.tenant_owner {
+        // row-level security on the source table applies to the view's owner
+        let _ = writeln!(out, "ALTER VIEW {view} OWNER TO {};", quote_ident(owner));
+    }
     let _ = writeln!(
         out,
         "CREATE OR REPLACE TRIGGER {READ_ONLY_STATEMENT_TRIGGER}\n\
