@@ -170,13 +170,13 @@ fn decode_drivers_with_users(rows: &[Row]) -> Result<Vec<DriverWithUser>, QueryE
         .collect()
 }
 
-/// 1. Every driver with its IDP user.
+/// Query 1: every driver with its IDP user.
 pub fn list_drivers(client: &mut impl GenericClient) -> Result<Vec<DriverWithUser>, QueryError> {
     let sql = drivers_with_users_sql("ORDER BY d.\"created_at\", d.\"id\"");
     decode_drivers_with_users(&client.query(&sql, &[])?)
 }
 
-/// 2. Drivers whose IDP first name contains `needle`, ignoring case
+/// Query 2: drivers whose IDP first name contains `needle`, ignoring case
 /// (Prisma's `contains` with `mode: 'insensitive'`; `%` and `_` in the
 /// needle match themselves).
 pub fn search_drivers_by_first_name(
@@ -190,7 +190,7 @@ pub fn search_drivers_by_first_name(
     decode_drivers_with_users(&client.query(&sql, &[&pattern])?)
 }
 
-/// 3. Drivers whose IDP user belongs to `tenant_id`.
+/// Query 3: drivers whose IDP user belongs to `tenant_id`.
 pub fn drivers_in_tenant(
     client: &mut impl GenericClient,
     tenant_id: Uuid,
@@ -200,7 +200,7 @@ pub fn drivers_in_tenant(
     decode_drivers_with_users(&client.query(&sql, &[&tenant_id])?)
 }
 
-/// 4. Every driver with its IDP user and its orders, in one round trip.
+/// Query 4: every driver with its IDP user and its orders, in one round trip.
 pub fn drivers_with_orders(
     client: &mut impl GenericClient,
 ) -> Result<Vec<DriverWithOrders>, QueryError> {
@@ -238,7 +238,7 @@ pub fn drivers_with_orders(
     Ok(out)
 }
 
-/// 5. A write through a view must be refused by the database itself. Runs
+/// Query 5: a write through a view must be refused by the database itself; runs
 /// the UPDATE in a transaction that is rolled back whatever happens.
 pub fn try_write_through_view(
     client: &mut impl GenericClient,
@@ -262,7 +262,7 @@ pub fn try_write_through_view(
     }
 }
 
-/// 6. Page `skip/take` of drivers (ordered by creation) with their IDP
+/// Query 6: page `skip/take` of drivers (ordered by creation) with their IDP
 /// user's name, and the total count, from one consistent snapshot.
 pub fn page_of_drivers(
     client: &mut impl GenericClient,
