@@ -15,7 +15,6 @@ use idpviews_build::manifest::{ManifestColumn, ManifestView};
 use idpviews_build::suggest::did_you_mean;
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, ToTokens};
-use syn::spanned::Spanned;
 use syn::{DeriveInput, LitStr};
 
 pub(crate) fn row(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -116,8 +115,8 @@ fn expand_row(
         }
     };
     if !input.generics.params.is_empty() {
-        errors.push(
-            input.generics.span(),
+        errors.push_spanned(
+            &input.generics,
             "`#[idpviews::row]` structs cannot be generic",
         );
         return None;

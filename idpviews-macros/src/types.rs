@@ -255,7 +255,7 @@ impl Scalar {
             Scalar::Bool => &["bool"],
             Scalar::Json => &["Value", "Json"],
             Scalar::Bytes => &[],
-            Scalar::Timestamp => &["NaiveDateTime", "PrimitiveDateTime"],
+            Scalar::Timestamp => &["NaiveDateTime", "PrimitiveDateTime", "SystemTime"],
             Scalar::TimestampTz => &["DateTime", "OffsetDateTime", "SystemTime"],
             Scalar::Date => &["NaiveDate", "Date"],
             Scalar::Time => &["NaiveTime", "Time"],
@@ -406,18 +406,24 @@ mod tests {
     use super::*;
 
     fn col(sql: &str, nullable: bool, list: bool, enum_name: Option<&str>) -> ManifestColumn {
-        ManifestColumn {
-            field: "f".into(),
-            column: "f".into(),
-            prisma_type: "String".into(),
-            native_type: None,
-            sql_type: sql.into(),
-            nullable,
-            list,
-            unique: false,
-            enum_name: enum_name.map(String::from),
-            doc: None,
-        }
+        let enum_name = enum_name.map_or(String::new(), |e| format!(r#", "enum": "{e}""#));
+        let json = format!(
+            r#"{{"field": "f", "column": "f", "prisma_type": "String", "sql_type": "{sql}",
+                "nullable": {nullable}, "list": {list}{enum_name}}}"#
+        );
+        parse_column(&json)
+    }
+
+    /// A column through the manifest's JSON form (no struct literal, so new
+    /// optional manifest fields do not break the test).
+    fn parse_column(column: &str) -> ManifestColumn {
+        let json = format!(
+            r#"{{"format": 1, "generator": "t", "schema": "s", "files": {{}}, "views": [
+                {{"name": "V", "model": "M", "source_schema": "s", "source_table": "t",
+                  "columns": [{column}]}}]}}"#
+        );
+        let m = idpviews_build::manifest::Manifest::from_json(&json).unwrap();
+        m.views[0].columns[0].clone()
     }
 
     fn scalar(sql: &str) -> Option<Scalar> {

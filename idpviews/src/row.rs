@@ -27,6 +27,10 @@
 //! `Option<T>`, `T[]` -> `Vec<T>`, ...); a column no supported type decodes
 //! is a compile error naming the field, and a type whose feature
 //! (`uuid`, `chrono`/`time`, `decimal`, `json`) is off says which to enable.
+//! Date/time columns map to `chrono` types (default feature), or to `time`
+//! types when `idpviews` is used with `default-features = false` and the
+//! `time` feature (`chrono` wins when both are on). The features of
+//! `idpviews` (not of the calling crate) decide, including `serde`.
 //!
 //! # Projections
 //!
@@ -307,8 +311,14 @@ pub fn check_indices(
 }
 
 /// Decoding a row failed: which view and column, and why.
+///
+/// One pointer wide, so that `Result<T, RowError>` costs the decoding code
+/// nothing on the success path.
 #[derive(Debug)]
-pub struct RowError {
+pub struct RowError(Box<RowErrorInner>);
+
+#[derive(Debug)]
+struct RowErrorInner {
     view: &'static str,
     column: Cow<'static, str>,
     kind: RowErrorKind,
@@ -335,11 +345,11 @@ impl RowError {
         column: impl Into<Cow<'static, str>>,
         kind: RowErrorKind,
     ) -> RowError {
-        RowError {
+        RowError(Box::new(RowErrorInner {
             view,
             column: column.into(),
             kind,
-        }
+        }))
     }
 
     /// A column failed to decode. Used by generated code.
@@ -350,41 +360,37 @@ impl RowError {
 
     /// The view (or, for a `#[row]` struct, the view it reads).
     pub fn view(&self) -> &str {
-        self.view
+        self.0.view
     }
 
     /// The view column, without prefix (empty for [`RowErrorKind::IndexCount`]).
     pub fn column(&self) -> &str {
-        &self.column
+        &self.0.column
     }
 
     pub fn kind(&self) -> &RowErrorKind {
-        &self.kind
+        &self.0.kind
     }
 }
 
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            RowErrorKind::Decode(e) => write!(
-                f,
-                "cannot decode column `{}` of view `{}`: {e}",
-                self.column, self.view
-            ),
+        let RowErrorInner { view, column, kind } = &*self.0;
+        match kind {
+            RowErrorKind::Decode(e) => {
+                write!(f, "cannot decode column `{column}` of view `{view}`: {e}")
+            }
             RowErrorKind::MissingColumn { name } => write!(
                 f,
-                "the result has no column `{name}` (column `{}` of view `{}`)",
-                self.column, self.view
+                "the result has no column `{name}` (column `{column}` of view `{view}`)"
             ),
             RowErrorKind::AmbiguousColumn { name } => write!(
                 f,
-                "the result has several columns named `{name}` (column `{}` of view `{}`)",
-                self.column, self.view
+                "the result has several columns named `{name}` (column `{column}` of view `{view}`)"
             ),
             RowErrorKind::IndexCount { expected, got } => write!(
                 f,
-                "`{}` has {expected} columns but {got} positions were given",
-                self.view
+                "`{view}` has {expected} columns but {got} positions were given"
             ),
         }
     }
@@ -392,7 +398,7 @@ impl fmt::Display for RowError {
 
 impl std::error::Error for RowError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
+        match &self.0.kind {
             RowErrorKind::Decode(e) => Some(e),
             _ => None,
         }
