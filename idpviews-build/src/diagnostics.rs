@@ -83,7 +83,12 @@ impl Diagnostics {
         Self::default()
     }
 
-    fn push_new(&mut self, severity: Severity, span: Option<Span>, message: String) -> &mut Diagnostic {
+    fn push_new(
+        &mut self,
+        severity: Severity,
+        span: Option<Span>,
+        message: String,
+    ) -> &mut Diagnostic {
         self.items.push(Diagnostic {
             severity,
             message,
@@ -150,7 +155,9 @@ impl Diagnostics {
         self.items.sort_by_key(|d| {
             (
                 d.severity,
-                d.span.map(|s| (0u8, s.file, s.start, s.end)).unwrap_or((1, FileId(0), 0, 0)),
+                d.span
+                    .map(|s| (0u8, s.file, s.start, s.end))
+                    .unwrap_or((1, FileId(0), 0, 0)),
             )
         });
     }
@@ -218,7 +225,11 @@ pub fn render_one(out: &mut String, d: &Diagnostic, sources: &SourceMap, color: 
         );
         let _ = writeln!(out, "{pad} {blue}|{reset}");
         let text = file.line_text(line);
-        let _ = writeln!(out, "{blue}{line:>gutter$} |{reset} {}", text.replace('\t', "    "));
+        let _ = writeln!(
+            out,
+            "{blue}{line:>gutter$} |{reset} {}",
+            text.replace('\t', "    ")
+        );
         // caret underline: from the start column to the span end (or the end
         // of the line when the span continues on later lines)
         let line_start = file.line_start(line);
@@ -237,7 +248,11 @@ pub fn render_one(out: &mut String, d: &Diagnostic, sources: &SourceMap, color: 
             .map(|s| s.chars().count())
             .unwrap_or(0)
             .max(1);
-        let label = d.label.as_deref().map(|l| format!(" {l}")).unwrap_or_default();
+        let label = d
+            .label
+            .as_deref()
+            .map(|l| format!(" {l}"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "{pad} {blue}|{reset} {}{sev}{}{label}{reset}",

@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug)]
 pub enum Error {
     /// Reading or writing a file failed.
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// A required environment variable (e.g. `OUT_DIR`) is not set.
     MissingEnv(&'static str),
     /// The inputs have problems; render them with [`Error::render`].

@@ -7,9 +7,9 @@
 
 #[cfg(feature = "generate")]
 mod allowlist;
+mod cargo;
 pub mod diagnostics;
 pub mod drift;
-mod cargo;
 pub mod error;
 pub mod fs;
 #[cfg(feature = "generate")]

@@ -639,6 +639,13 @@ fn check_package_schema(package: &Package, diags: &mut Diagnostics) {
     }
 }
 
+/// Injects relation lines into a package tree without any check (what the
+/// PoC's `add-relations.sh` did): for tools and tests that want to see what
+/// Prisma itself says about an unchecked merge. [`merge`] is the checked path.
+pub fn inject_unchecked(file: &mut ast::SchemaFile, relations: &[RelationLine]) {
+    inject(file, &relations.iter().collect::<Vec<_>>());
+}
+
 /// Inserts one field per relation line into its view, between the markers
 /// (or after the last field when a view has no markers), in conf order.
 fn inject(file: &mut ast::SchemaFile, relations: &[&RelationLine]) {
@@ -1147,6 +1154,70 @@ mod tests {
         let spliced = views_json(&package, &m.relations);
         assert_eq!(spliced, m.to_json());
         assert_eq!(Manifest::from_json(&spliced).unwrap(), m);
+    }
+
+    #[test]
+    fn relations_go_between_the_markers_or_after_the_last_field() {
+        let text = "view A {\n  id String @unique\n  // PRODUCT_RELATIONS_START\n  // PRODUCT_RELATIONS_END\n\n  @@schema(\"v\")\n}\n\nview B {\n  id String @unique\n\n  @@schema(\"v\")\n}\n";
+        let conf = "A:xs X[]\nB:ys Y?\nA:zs Z[] @relation(\"n\")\n";
+        let mut sources = SourceMap::new();
+        let pf = sources.add("p.prisma", text);
+        let cf = sources.add("c.conf", conf);
+        let mut diags = Diagnostics::new();
+        let mut ast = prisma::parse_file(&sources, pf, &mut diags);
+        let rels = crate::relations::parse(&sources, cf, &mut diags);
+        assert!(diags.is_empty());
+        inject(&mut ast, &rels.iter().collect::<Vec<_>>());
+        let out = prisma::render(&ast);
+        let a = &out[out.find("view A").unwrap()..out.find("view B").unwrap()];
+        let start = a.find("PRODUCT_RELATIONS_START").unwrap();
+        let xs = a.find("xs X[]").unwrap();
+        let zs = a.find("@relation(\"n\")").unwrap();
+        let end = a.find("PRODUCT_RELATIONS_END").unwrap();
+        assert!(start < xs && xs < zs && zs < end, "{out}");
+        let b = &out[out.find("view B").unwrap()..];
+        assert!(b.find("ys").unwrap() < b.find("@@schema").unwrap(), "{out}");
+    }
+
+    #[test]
+    fn odd_inputs_never_panic() {
+        let package = "view V {\n  id String @unique\n  // PRODUCT_RELATIONS_START\n  // PRODUCT_RELATIONS_END\n\n  @@schema(\"v\")\n}\n";
+        let product = "datasource db {\n  provider = \"postgresql\"\n  schemas = [\"p\", \"v\"]\n}\ngenerator c {\n  provider = \"prisma-client-js\"\n  previewFeatures = [\"views\"]\n}\nmodel M {\n  id String @id\n  vId String\n  v V @relation(fields: [vId, id], references: [id])\n  w V[]\n  x V? @relation(\"n\")\n  @@schema(\"p\")\n}\n";
+        for conf in [
+            "V:ms M[]\nV:ms M[]\nV:id M?\nV:m M\nV:v V[]\n",
+            "V:ms M[] @relation(\"n\")\nV:zs Z[]\nW:ms M[]\n",
+            "V:é M[]\nV:m M?? \n\u{0}\nV:m M[] @relation(\"\")\n",
+            "V:ms M[]\nV:ns M[]\n",
+        ] {
+            let mut sources = SourceMap::new();
+            let pf = sources.add("p.prisma", package);
+            let prod = sources.add("m.prisma", product);
+            let cf = sources.add("c.conf", conf);
+            let mut diags = Diagnostics::new();
+            let ast = prisma::parse_file(&sources, pf, &mut diags);
+            let manifest = sources.add(
+                "idp-views.lock",
+                "{\"format\": 1, \"generator\": \"t\", \"schema\": \"v\", \"files\": {}, \"views\": []}",
+            );
+            let pkg = Package {
+                dir: PathBuf::from("pkg"),
+                manifest: serde_json::from_str(&sources.get(manifest).text).unwrap(),
+                manifest_file: manifest,
+                prisma_file: pf,
+                ast,
+                sql: String::new(),
+                files_read: vec![],
+            };
+            let schema = ProductSchema {
+                files: vec![prisma::parse_file(&sources, prod, &mut diags)],
+                paths: vec![],
+                dirs: vec![],
+            };
+            let rels = crate::relations::parse(&sources, cf, &mut diags);
+            let merged = merge(&pkg, &rels, Some(cf), Some(&schema), &sources, &mut diags);
+            assert!(merged.is_none());
+            let _ = diags.render(&sources, false);
+        }
     }
 
     #[test]

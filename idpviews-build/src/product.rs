@@ -16,6 +16,23 @@
 //! `idp-views.prisma` (the merged views), `create-idp-views.sql` (the
 //! package SQL) and `views.json` (the package manifest with the product's
 //! relations resolved), which `idpviews::include_views!()` reads.
+//!
+//! In the product's `Cargo.toml`:
+//!
+//! ```toml
+//! [build-dependencies]
+//! # no default features: the `generate` feature is the IDP-side generator
+//! idpviews-build = { version = "0.1", default-features = false }
+//! ```
+//!
+//! Cargo reruns the build script only when an input it read changes (each
+//! file, and the package and schema directories for added files) or when
+//! `IDPVIEWS_BLESS` changes. Problems are rendered like rustc diagnostics
+//! on stderr and the build fails (`exit(1)`, plus `cargo::error=` headlines
+//! on Cargo 1.84+); a stale committed copy fails with a unified diff until
+//! `IDPVIEWS_BLESS=1 cargo build` rewrites it (the only write outside
+//! `OUT_DIR`). [`compile_product`] is the one-call form for the
+//! conventional layout.
 
 // the examples are build scripts: `fn main` is the point
 #![allow(clippy::needless_doctest_main)]
@@ -285,6 +302,12 @@ impl Product {
             crate::diagnostics::render_one(&mut text, w, &sources, false);
             cargo::warning(directives, &text);
         }
+        if self.product_schema.is_none() && !relations.is_empty() {
+            cargo::warning(
+                directives,
+                "idpviews: the relations were merged unchecked and are not in views.json (no `product_schema`): set `.product_schema(...)` to check them and enable the orphan audit",
+            );
+        }
         Ok((merged, package.sql))
     }
 
@@ -410,4 +433,27 @@ pub fn compile_product() -> Output {
         }
     }
     p.compile_or_exit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_out_dir_it_is_a_missing_env_error_not_a_panic() {
+        if std::env::var_os("OUT_DIR").is_some() {
+            return; // running under a build script environment
+        }
+        let err = Product::new().cargo_metadata(false).compile().unwrap_err();
+        assert!(matches!(err, Error::MissingEnv("OUT_DIR")), "{err}");
+    }
+
+    #[test]
+    fn shorten_keeps_short_diffs_and_cuts_long_ones() {
+        assert_eq!(shorten("a\nb\n"), "a\nb\n");
+        let long: String = (0..100).map(|i| format!("{i}\n")).collect();
+        let s = shorten(&long);
+        assert_eq!(s.lines().count(), MAX_DIFF_LINES + 1);
+        assert!(s.ends_with("... (40 more lines)\n"));
+    }
 }

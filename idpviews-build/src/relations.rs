@@ -48,8 +48,9 @@ const FORMAT_HELP: &str =
 pub fn parse(sources: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Vec<RelationLine> {
     let text = &sources.get(file).text;
     let mut out = Vec::new();
-    let mut offset = 0;
-    for raw in text.split_inclusive('\n') {
+    // a UTF-8 byte order mark (some Windows editors write one) is not a line
+    let mut offset = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    for raw in text[offset..].split_inclusive('\n') {
         let line_start = offset;
         offset += raw.len();
         let line = raw.trim_end_matches(['\n', '\r']);
@@ -342,6 +343,13 @@ mod tests {
         assert_eq!(rels[2].relation_name.as_ref().unwrap().0, "r");
         let text = "# relations\n\nIdpUser:drivers Driver[]\n";
         assert_eq!(&text[rels[0].type_span.range()], "Driver[]");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let (rels, errs) = run("\u{feff}IdpUser:drivers Driver[]\n");
+        assert_eq!(errs, "");
+        assert_eq!(rels[0].view.name, "IdpUser");
     }
 
     #[test]

@@ -90,7 +90,8 @@ impl SourceMap {
     /// Adds a file's text under a display path.
     pub fn add(&mut self, path: impl Into<PathBuf>, text: impl Into<String>) -> FileId {
         let id = FileId(self.files.len() as u32);
-        self.files.push(SourceFile::new(id, path.into(), text.into()));
+        self.files
+            .push(SourceFile::new(id, path.into(), text.into()));
         id
     }
 

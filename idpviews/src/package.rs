@@ -32,7 +32,10 @@ impl std::error::Error for PackageError {}
 impl Package {
     /// From the manifest JSON and the SQL text, e.g. embedded with
     /// `include_str!` by generated code.
-    pub fn from_parts(manifest_json: &str, sql: impl Into<Cow<'static, str>>) -> Result<Package, PackageError> {
+    pub fn from_parts(
+        manifest_json: &str,
+        sql: impl Into<Cow<'static, str>>,
+    ) -> Result<Package, PackageError> {
         let manifest = Manifest::from_json(manifest_json)
             .map_err(|e| PackageError(format!("the views manifest is not valid: {e}")))?;
         Ok(Package {
@@ -57,8 +60,7 @@ impl Package {
         };
         let json = read(manifest_name)?;
         let sql = read(SQL_FILE)?;
-        Package::from_parts(&json, sql).map_err(|e| {
-            PackageError(format!("{}: {}", dir.join(manifest_name).display(), e.0))
-        })
+        Package::from_parts(&json, sql)
+            .map_err(|e| PackageError(format!("{}: {}", dir.join(manifest_name).display(), e.0)))
     }
 }

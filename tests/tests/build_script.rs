@@ -62,7 +62,7 @@ impl Crate {
             dir.join("Cargo.toml"),
             format!(
                 "[package]\nname = \"throwaway-product\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
-                 [build-dependencies]\nidpviews-build = {{ path = {:?} }}\n\n[workspace]\n",
+                 [build-dependencies]\nidpviews-build = {{ path = {:?}, default-features = false }}\n\n[workspace]\n",
                 ws.join("idpviews-build").display().to_string()
             ),
         )
@@ -428,5 +428,22 @@ fn cargo_builds_of_a_product_crate() {
     assert_eq!(
         std::fs::read_to_string(c.out_dir().join("idp-views.prisma")).unwrap(),
         merged
+    );
+
+    // 9. the shortcut without `prisma/schema` (a Rust-only product): the
+    // missing path is not watched, so Cargo does not rerun forever
+    std::fs::rename(c.path("prisma"), c.path("prisma-moved")).unwrap();
+    let before = c.runs();
+    assert_ok(&c.build(), "shortcut without a product schema");
+    assert_eq!(c.runs(), before + 1);
+    // unchecked relations cannot be resolved: views.json has none
+    let json = std::fs::read_to_string(c.out_dir().join("views.json")).unwrap();
+    assert!(!json.contains("\"relations\""), "{json}");
+    let runs = c.runs();
+    assert_ok(&c.build(), "shortcut without a product schema, no-op");
+    assert_eq!(
+        c.runs(),
+        runs,
+        "a missing optional input made Cargo rerun the build script"
     );
 }

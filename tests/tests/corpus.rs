@@ -35,10 +35,17 @@ fn units() -> Vec<(String, Vec<PathBuf>)> {
 #[test]
 fn valid_schemas_have_no_errors_and_nothing_panics_or_hangs() {
     let mut failures = Vec::new();
+    let mut incomplete = Vec::new();
     let (mut valid, mut invalid, mut rejected, mut other) = (0, 0, 0, 0);
     let mut slowest = (std::time::Duration::ZERO, PathBuf::new());
     for (verdict, paths) in units() {
         let o = check(&paths);
+        // every diagnostic points somewhere and says what to do
+        for d in o.diags.iter() {
+            if d.span.is_none() || d.label.is_none() || d.help.is_none() {
+                incomplete.push(format!("{}: {}", paths[0].display(), d.message));
+            }
+        }
         if o.elapsed > slowest.0 {
             slowest = (o.elapsed, paths[0].clone());
         }
@@ -72,6 +79,11 @@ fn valid_schemas_have_no_errors_and_nothing_panics_or_hangs() {
     assert!(
         valid > 100,
         "the manifest lists too few valid schemas: {valid}"
+    );
+    assert!(
+        incomplete.is_empty(),
+        "diagnostics without span, label or help:\n{}",
+        incomplete.join("\n")
     );
     assert!(
         failures.is_empty(),

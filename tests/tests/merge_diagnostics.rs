@@ -108,3 +108,60 @@ fn merge_diagnostics_cases() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Our checks are not stricter than Prisma: for each relation check, the
+/// same inputs merged *unchecked* (as the PoC's script did) are rejected by
+/// Prisma 7's own validator too.
+#[test]
+fn prisma_7_rejects_what_the_relation_checks_reject() {
+    use idpviews_build::{merge, prisma, relations, Diagnostics, SourceMap};
+    let cases = [
+        "missing-opposite-field",
+        "references-not-unique",
+        "list-optional-mismatch",
+        "fk-type-mismatch",
+        "required-view-side",
+        "ambiguous-relations",
+        "relation-name-missing",
+        "missing-conf-line",
+        "target-model-missing",
+        "datasource-missing-schema",
+        "generator-missing-views",
+    ];
+    let mut accepted = Vec::new();
+    for name in cases {
+        let case = Path::new("cases/merge-diagnostics").join(name);
+        let product = if case.join("product").is_dir() {
+            case.join("product")
+        } else {
+            read_rel(&case, "product-dir").expect("a product schema")
+        };
+        let mut sources = SourceMap::new();
+        let mut diags = Diagnostics::new();
+        let pkg = sources
+            .load(Path::new("cases/merge/package/idp-views.prisma"))
+            .unwrap();
+        let mut ast = prisma::parse_file(&sources, pkg, &mut diags);
+        let conf = sources.load(&case.join("idp-relations.conf")).unwrap();
+        let rels = relations::parse(&sources, conf, &mut diags);
+        assert!(
+            !diags.has_errors(),
+            "{name}: {}",
+            diags.render(&sources, false)
+        );
+        merge::inject_unchecked(&mut ast, &rels);
+        let dir = tempfile::tempdir().unwrap();
+        for e in std::fs::read_dir(&product).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+        }
+        std::fs::write(dir.path().join("idp-views.prisma"), prisma::render(&ast)).unwrap();
+        if idpviews_testdb::prisma::validate(dir.path()).is_ok() {
+            accepted.push(name);
+        }
+    }
+    assert!(
+        accepted.is_empty(),
+        "Prisma 7 accepts what we reject: {accepted:?}"
+    );
+}

@@ -1,16 +1,16 @@
 //! Semantic analysis: AST of all files -> [`model::Schema`].
 //!
-//! Resolves type names across files and checks what later stages rely on:
-//! duplicate names, unknown types, attribute arguments, `@@id`/`@@unique`/
-//! `@@index` field lists, relations (`fields`/`references`, opposite
-//! fields), `@@schema` against the datasource. It does not try to be every
-//! Prisma validation.
+//! Resolves type names across files and builds each model, view, enum,
+//! datasource and generator, checking on the way: duplicate names, unknown
+//! types (with suggestions), attributes and their arguments, `@@id`/
+//! `@@unique`/`@@index` field lists. Then [`super::relations`] checks the
+//! relations and [`super::checks`] the other Prisma rules we need. It
+//! does not try to be every Prisma validation.
 
 use super::ast::{self, Arity, BlockItem, BlockKind, Expr};
 use super::model::*;
 use crate::diagnostics::{Diagnostics, Span};
 use crate::suggest::did_you_mean;
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Field attributes we understand (`@db.*` is handled apart).
@@ -67,9 +67,7 @@ pub(crate) fn analyze(files: &[ast::SchemaFile], diags: &mut Diagnostics) -> Sch
             }
         }
     }
-    a.check_datasources(&schema);
-    a.check_schemas(&schema);
-    a.check_relations(&schema);
+    super::relations::check(&schema, a.diags);
     super::checks::run(files, &schema, a.diags);
     schema
 }
@@ -82,7 +80,10 @@ struct Analyzer<'d> {
 
 /// `did_you_mean`, skipping candidates whose length rules them out first,
 /// so many unknown names against many candidates stay cheap.
-fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     // nobody mistypes a name this long; edit distance is quadratic
     if name.len() > 64 {
         return None;
@@ -256,17 +257,14 @@ impl Analyzer<'_> {
         out
     }
 
-    fn check_duplicate_attr<'b>(
-        &mut self,
-        seen: &mut Vec<Cow<'b, str>>,
-        attr: &'b ast::Attribute,
-        repeatable: bool,
-    ) {
-        if repeatable {
-            return;
-        }
+    /// Reports an attribute that appears twice. `seen` is a bit set over
+    /// `known` (the attribute names of this position), so no allocation.
+    fn check_duplicate_attr(&mut self, seen: &mut u32, known: &[&str], attr: &ast::Attribute) {
         let name = attr.path_str();
-        if seen.contains(&name) {
+        let Some(bit) = known.iter().position(|k| *k == name) else {
+            return;
+        };
+        if *seen & (1 << bit) != 0 {
             let at = if attr.block { "@@" } else { "@" };
             self.diags
                 .error(
@@ -275,9 +273,8 @@ impl Analyzer<'_> {
                 )
                 .label("duplicate attribute")
                 .help("remove one of them");
-        } else {
-            seen.push(name);
         }
+        *seen |= 1 << bit;
     }
 
     fn model(&mut self, block: &ast::Block, file: crate::source::FileId) -> Model {
@@ -328,7 +325,7 @@ impl Analyzer<'_> {
         let mut schema = None;
         let mut db_name = block.name.name.clone();
         let mut ignored = false;
-        let mut seen = Vec::new();
+        let mut seen = 0u32;
         for attr in block.attributes() {
             let name = attr.path_str();
             if !BLOCK_ATTRIBUTES.contains(&&*name) {
@@ -344,11 +341,9 @@ impl Analyzer<'_> {
                     });
                 continue;
             }
-            self.check_duplicate_attr(
-                &mut seen,
-                attr,
-                matches!(&*name, "unique" | "index" | "fulltext"),
-            );
+            if !matches!(&*name, "unique" | "index" | "fulltext") {
+                self.check_duplicate_attr(&mut seen, BLOCK_ATTRIBUTES, attr);
+            }
             match &*name {
                 "map" => {
                     if let Some((v, _)) = self.string_arg(attr, "name") {
@@ -494,7 +489,7 @@ impl Analyzer<'_> {
             ignored: false,
             relation: None,
         };
-        let mut seen = Vec::new();
+        let mut seen = 0u32;
         for attr in &f.attributes {
             let name = attr.path_str();
             // `@db.VarChar`: the prefix is the datasource's name (usually `db`)
@@ -525,7 +520,7 @@ impl Analyzer<'_> {
                     });
                 continue;
             }
-            self.check_duplicate_attr(&mut seen, attr, false);
+            self.check_duplicate_attr(&mut seen, FIELD_ATTRIBUTES, attr);
             match &*name {
                 "id" => field.is_id = true,
                 "unique" => field.is_unique = true,
@@ -545,7 +540,12 @@ impl Analyzer<'_> {
                         field.column = v;
                     }
                 }
-                "relation" => field.relation = Some(self.relation(attr)),
+                "relation" => {
+                    let rel = self.relation(attr);
+                    if !attr.args().is_empty() {
+                        field.relation = Some(rel);
+                    }
+                }
                 _ => {}
             }
         }
@@ -685,10 +685,10 @@ impl Analyzer<'_> {
         }
         let mut schema = None;
         let mut db_name = block.name.name.clone();
-        let mut seen = Vec::new();
+        let mut seen = 0u32;
         for attr in block.attributes() {
-            self.check_duplicate_attr(&mut seen, attr, false);
-            match attr.name().as_str() {
+            self.check_duplicate_attr(&mut seen, BLOCK_ATTRIBUTES, attr);
+            match &*attr.path_str() {
                 "map" => {
                     if let Some((v, _)) = self.string_arg(attr, "name") {
                         db_name = v;
@@ -830,216 +830,6 @@ impl Analyzer<'_> {
             provider,
             preview_features,
             span: block.span,
-        }
-    }
-
-    fn check_datasources(&mut self, schema: &Schema) {
-        if let Some(second) = schema.datasources.get(1) {
-            self.diags
-                .error(second.span, "a schema can have only one datasource")
-                .label("second datasource")
-                .help("remove all datasource blocks but one");
-        }
-    }
-
-    /// `@@schema` against the datasource's `schemas`.
-    fn check_schemas(&mut self, schema: &Schema) {
-        let Some(datasource) = schema.datasources.first() else {
-            return;
-        };
-        let Some(declared) = datasource.schemas.as_ref() else {
-            // `@@schema` needs the datasource to list its schemas
-            let used = schema
-                .models
-                .iter()
-                .filter_map(|m| m.schema.as_ref())
-                .chain(schema.enums.iter().filter_map(|e| e.schema.as_ref()));
-            for (name, span) in used {
-                self.diags
-                    .error(
-                        *span,
-                        format!("schema `{name}` is not defined in the datasource"),
-                    )
-                    .label("unknown schema")
-                    .help(format!(
-                        "list it in the datasource: `schemas = [\"{name}\"]`"
-                    ));
-            }
-            return;
-        };
-        let mut names: Vec<&str> = Vec::new();
-        for (name, span) in declared {
-            if names.contains(&name.as_str()) {
-                self.diags
-                    .error(*span, format!("schema `{name}` is listed twice"))
-                    .label("duplicate schema name")
-                    .help("remove one of them");
-            } else {
-                names.push(name);
-            }
-        }
-        let items = schema
-            .models
-            .iter()
-            .filter(|m| m.kind != ModelKind::Composite)
-            .map(|m| (m.keyword(), &m.name, m.name_span, &m.schema))
-            .chain(
-                schema
-                    .enums
-                    .iter()
-                    .map(|e| ("enum", &e.name, e.name_span, &e.schema)),
-            );
-        for (kw, name, name_span, s) in items {
-            match s {
-                Some((s, span)) if !names.contains(&s.as_str()) => {
-                    self.diags
-                        .error(
-                            *span,
-                            format!("schema `{s}` is not listed in the datasource's `schemas`"),
-                        )
-                        .label("unknown schema")
-                        .help(match suggest(s, names.iter().copied()) {
-                            Some(x) => format!("did you mean `{x}`?"),
-                            None => format!("add \"{s}\" to `schemas` in the datasource"),
-                        });
-                }
-                None => {
-                    self.diags
-                        .error(name_span, format!("the {kw} `{name}` has no `@@schema` attribute"))
-                        .label("missing @@schema")
-                        .help("the datasource lists `schemas`, so every model, view and enum needs `@@schema(\"...\")`");
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// Relation fields: `fields`/`references` exist, the opposite field exists.
-    fn check_relations(&mut self, schema: &Schema) {
-        let by_name: BTreeMap<&str, &Model> = schema
-            .models
-            .iter()
-            .rev()
-            .map(|m| (m.name.as_str(), m))
-            .collect();
-        // (model, field type) -> fields of that model with that type
-        let mut by_type: BTreeMap<(&str, &str), Vec<&Field>> = BTreeMap::new();
-        for m in &schema.models {
-            for f in m.fields.iter().filter(|f| f.is_relation()) {
-                by_type.entry((&m.name, &f.type_name)).or_default().push(f);
-            }
-        }
-        let field_sets: BTreeMap<&str, BTreeSet<&str>> = schema
-            .models
-            .iter()
-            .map(|m| {
-                (
-                    m.name.as_str(),
-                    m.fields.iter().map(|f| f.name.as_str()).collect(),
-                )
-            })
-            .collect();
-        let has_field =
-            |model: &str, field: &str| field_sets.get(model).is_some_and(|s| s.contains(field));
-        for m in &schema.models {
-            if m.kind == ModelKind::Composite || m.ignored {
-                continue;
-            }
-            for f in &m.fields {
-                if !f.is_relation() || f.ignored {
-                    continue;
-                }
-                let Some(&target) = by_name.get(f.type_name.as_str()) else {
-                    continue;
-                };
-                if let Some(rel) = &f.relation {
-                    for name in &rel.fields {
-                        if !has_field(&m.name, name) {
-                            self.diags
-                                .error(
-                                    rel.span,
-                                    format!(
-                                        "`fields` refers to `{name}`, which is not a field of `{}`",
-                                        m.name
-                                    ),
-                                )
-                                .label("unknown field")
-                                .help(
-                                    match suggest(name, m.fields.iter().map(|f| f.name.as_str())) {
-                                        Some(s) => format!("did you mean `{s}`?"),
-                                        None => {
-                                            format!("add the scalar field `{name}` to `{}`", m.name)
-                                        }
-                                    },
-                                );
-                        }
-                    }
-                    for name in &rel.references {
-                        if !has_field(&target.name, name) {
-                            self.diags
-                                .error(rel.span, format!("`references` refers to `{name}`, which is not a field of `{}`", target.name))
-                                .label("unknown field")
-                                .help(match suggest(name, target.fields.iter().map(|f| f.name.as_str())) {
-                                    Some(s) => format!("did you mean `{s}`?"),
-                                    None => format!("reference a unique field of `{}`", target.name),
-                                });
-                        }
-                    }
-                }
-                if target.ignored {
-                    continue;
-                }
-                let rel_name = f.relation.as_ref().and_then(|r| r.name.clone());
-                let candidates = by_type
-                    .get(&(target.name.as_str(), m.name.as_str()))
-                    .map(Vec::as_slice)
-                    .unwrap_or_default();
-                let opposite = candidates.iter().copied().filter(|g| {
-                    !(target.name == m.name && g.name == f.name)
-                        && g.relation.as_ref().and_then(|r| r.name.clone()) == rel_name
-                });
-                let opposite: Vec<&Field> = opposite.collect();
-                if opposite.is_empty() {
-                    self.diags
-                        .error(
-                            f.name_span,
-                            format!(
-                                "the relation field `{}` on {} `{}` is missing an opposite relation field on the {} `{}`",
-                                f.name, m.keyword(), m.name, target.keyword(), target.name
-                            ),
-                        )
-                        .label("no back-relation")
-                        .help(format!(
-                            "add a field of type `{}` or `{}[]` to `{}` (`prisma format` can add it)",
-                            m.name, m.name, target.name
-                        ));
-                    continue;
-                }
-                // one side of a 1:1 / 1:n relation must hold the foreign key
-                let g = opposite[0];
-                let f_has = f.relation.as_ref().is_some_and(|r| !r.fields.is_empty());
-                let g_has = g.relation.as_ref().is_some_and(|r| !r.fields.is_empty());
-                if !f.is_list() && !f_has && !g_has {
-                    // report once per pair: on the non-list side of a 1:n,
-                    // on the first-named side of a 1:1
-                    let report = g.is_list() || (&m.name, &f.name) < (&target.name, &g.name);
-                    if report {
-                        self.diags
-                            .error(
-                                f.name_span,
-                                format!(
-                                    "the relation field `{}` on {} `{}` must specify the `fields` argument in the @relation attribute",
-                                    f.name, m.keyword(), m.name
-                                ),
-                            )
-                            .label("no foreign key")
-                            .help(format!(
-                                "write `@relation(fields: [{}Id], references: [id])` and add the scalar field",
-                                f.name
-                            ));
-                    }
-                }
-            }
         }
     }
 }

@@ -150,6 +150,12 @@ pub enum BlockItem {
     Property(Property),
     EnumValue(EnumValue),
     /// A `//` (or `/* */`, or dangling `///`) comment on its own line.
+    ///
+    /// Like `prisma format`, the renderer moves a run of comments that is
+    /// directly followed by a block attribute (`@@...`) together with that
+    /// attribute, after the fields. Comments meant to stay among the fields
+    /// (e.g. the `PRODUCT_RELATIONS_*` markers) need a [`BlockItem::Blank`]
+    /// (or a field) between them and the block attributes.
     Comment(Comment),
     /// An empty line.
     Blank,

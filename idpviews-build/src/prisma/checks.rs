@@ -4,6 +4,7 @@
 //! actions, datasource properties). Checks that depend on the connector run
 //! only when the datasource's provider is known.
 
+use super::analyze::suggest;
 use super::ast::{self, BlockItem, BlockKind, Expr};
 use super::model::*;
 use crate::diagnostics::Diagnostics;
@@ -31,14 +32,21 @@ pub(crate) fn run(files: &[ast::SchemaFile], schema: &Schema, diags: &mut Diagno
         schema,
         relation_mode_prisma,
     };
+    c.check_datasources(schema);
+    c.check_schemas(schema);
     c.names_do_not_start_with_digits();
     c.database_names_are_unique();
     c.views();
     c.native_types();
+    // models are built from the model/view/type blocks in file and source
+    // order, one each, with their fields in source order
+    let mut models = schema.models.iter();
     for file in files {
         for block in file.blocks() {
             match block.kind {
-                BlockKind::Model | BlockKind::View | BlockKind::Type => c.block_attributes(block),
+                BlockKind::Model | BlockKind::View | BlockKind::Type => {
+                    c.block_attributes(block, models.next())
+                }
                 BlockKind::Datasource => c.datasource(block),
                 _ => {}
             }
@@ -102,6 +110,87 @@ fn native_type_scalars(provider: &str, native: &str) -> Option<&'static [ScalarT
 }
 
 impl Checks<'_, '_> {
+    fn check_datasources(&mut self, schema: &Schema) {
+        if let Some(second) = schema.datasources.get(1) {
+            self.diags
+                .error(second.span, "a schema can have only one datasource")
+                .label("second datasource")
+                .help("remove all datasource blocks but one");
+        }
+    }
+
+    /// `@@schema` against the datasource's `schemas`.
+    fn check_schemas(&mut self, schema: &Schema) {
+        let Some(datasource) = schema.datasources.first() else {
+            return;
+        };
+        let Some(declared) = datasource.schemas.as_ref() else {
+            // `@@schema` needs the datasource to list its schemas
+            let used = schema
+                .models
+                .iter()
+                .filter_map(|m| m.schema.as_ref())
+                .chain(schema.enums.iter().filter_map(|e| e.schema.as_ref()));
+            for (name, span) in used {
+                self.diags
+                    .error(
+                        *span,
+                        format!("schema `{name}` is not defined in the datasource"),
+                    )
+                    .label("unknown schema")
+                    .help(format!(
+                        "list it in the datasource: `schemas = [\"{name}\"]`"
+                    ));
+            }
+            return;
+        };
+        let mut names: Vec<&str> = Vec::new();
+        for (name, span) in declared {
+            if names.contains(&name.as_str()) {
+                self.diags
+                    .error(*span, format!("schema `{name}` is listed twice"))
+                    .label("duplicate schema name")
+                    .help("remove one of them");
+            } else {
+                names.push(name);
+            }
+        }
+        let items = schema
+            .models
+            .iter()
+            .filter(|m| m.kind != ModelKind::Composite)
+            .map(|m| (m.keyword(), &m.name, m.name_span, &m.schema))
+            .chain(
+                schema
+                    .enums
+                    .iter()
+                    .map(|e| ("enum", &e.name, e.name_span, &e.schema)),
+            );
+        for (kw, name, name_span, s) in items {
+            match s {
+                Some((s, span)) if !names.contains(&s.as_str()) => {
+                    self.diags
+                        .error(
+                            *span,
+                            format!("schema `{s}` is not listed in the datasource's `schemas`"),
+                        )
+                        .label("unknown schema")
+                        .help(match suggest(s, names.iter().copied()) {
+                            Some(x) => format!("did you mean `{x}`?"),
+                            None => format!("add \"{s}\" to `schemas` in the datasource"),
+                        });
+                }
+                None => {
+                    self.diags
+                        .error(name_span, format!("the {kw} `{name}` has no `@@schema` attribute"))
+                        .label("missing @@schema")
+                        .help("the datasource lists `schemas`, so every model, view and enum needs `@@schema(\"...\")`");
+                }
+                _ => {}
+            }
+        }
+    }
+
     fn has_generator_feature(&self, feature: &str) -> bool {
         self.schema.generators.iter().any(|g| {
             g.preview_features
@@ -294,12 +383,16 @@ impl Checks<'_, '_> {
 
     /// Attribute arguments that need the AST: `@default` functions,
     /// referential actions, `clustered`.
-    fn block_attributes(&mut self, block: &ast::Block) {
-        let model = self.schema.model(&block.name.name);
+    fn block_attributes(&mut self, block: &ast::Block, model: Option<&Model>) {
+        let model = model.filter(|m| m.name == block.name.name);
+        let mut fields = model.map(|m| m.fields.iter());
         for item in &block.items {
             match item {
                 BlockItem::Field(f) => {
-                    let field = model.and_then(|m| m.fields.iter().find(|x| x.name == f.name.name));
+                    let field = fields
+                        .as_mut()
+                        .and_then(Iterator::next)
+                        .filter(|x| x.name == f.name.name);
                     for attr in &f.attributes {
                         match &*attr.path_str() {
                             "default" => self.default(attr, field),

@@ -20,6 +20,7 @@ mod checks;
 mod lexer;
 pub mod model;
 mod parser;
+mod relations;
 mod render;
 
 use crate::diagnostics::Diagnostics;
@@ -128,6 +129,45 @@ mod tests {
         let schema = analyze(&files, &mut diags);
         assert!(!diags.has_errors(), "{}", diags.render(&sources, false));
         assert_eq!(schema.models.len(), 2);
+    }
+
+    /// The whole pipeline (parse, analyze, render, diagnostics) on inputs
+    /// built to find stack overflows and quadratic behaviour.
+    #[test]
+    fn adversarial_inputs_stay_linear() {
+        let inputs = [
+            "{".repeat(10 * 1024 * 1024),
+            format!(
+                "model A {{\n  x Int @default({})\n}}\n",
+                "[".repeat(100_000)
+            ),
+            format!(
+                "model A {{\n  x Int @default({})\n}}\n",
+                "f(".repeat(100_000)
+            ),
+            format!("model A {{\n{}}}\n", "  x Int @@@@\n".repeat(50_000)),
+            "/*".repeat(500_000),
+            "\"".repeat(1_000_000),
+            format!(
+                "model A {{\n  id Int @id\n{}}}\n",
+                "  f Unknown\n".repeat(20_000)
+            ),
+        ];
+        for text in &inputs {
+            let start = std::time::Instant::now();
+            let (sources, files, _, diags) = parse_str("adversarial.prisma", text);
+            let _ = render(&files[0]);
+            let _ = diags.render(&sources, false);
+            assert!(diags.has_errors());
+            // generous for a debug build on a busy machine; quadratic
+            // behaviour would take minutes
+            let took = start.elapsed();
+            assert!(
+                took < std::time::Duration::from_secs(20),
+                "{took:?} for {}...",
+                &text[..20]
+            );
+        }
     }
 
     #[test]

@@ -77,6 +77,23 @@ impl Schema {
         s
     }
 
+    /// The field on the other side of relation field `field` of `model`:
+    /// the field of the target model whose type is `model` and whose
+    /// relation name matches (for a self-relation, another field).
+    pub fn opposite_field(&self, model: &Model, field: &Field) -> Option<&Field> {
+        if !field.is_relation() {
+            return None;
+        }
+        let target = self.model(&field.type_name)?;
+        let name = field.relation.as_ref().and_then(|r| r.name.as_deref());
+        target.fields.iter().find(|g| {
+            g.type_name == model.name
+                && g.is_relation()
+                && !(target.name == model.name && g.name == field.name)
+                && g.relation.as_ref().and_then(|r| r.name.as_deref()) == name
+        })
+    }
+
     /// Only the `view` blocks.
     pub fn views(&self) -> impl Iterator<Item = &Model> {
         self.models.iter().filter(|m| m.kind == ModelKind::View)
@@ -183,7 +200,18 @@ impl ScalarType {
 
     /// The scalar type with this Prisma name.
     pub fn from_name(name: &str) -> Option<Self> {
-        ScalarType::ALL.into_iter().find(|s| s.name() == name)
+        Some(match name {
+            "String" => ScalarType::String,
+            "Boolean" => ScalarType::Boolean,
+            "Int" => ScalarType::Int,
+            "BigInt" => ScalarType::BigInt,
+            "Float" => ScalarType::Float,
+            "Decimal" => ScalarType::Decimal,
+            "DateTime" => ScalarType::DateTime,
+            "Json" => ScalarType::Json,
+            "Bytes" => ScalarType::Bytes,
+            _ => return None,
+        })
     }
 }
 
@@ -271,6 +299,18 @@ impl Field {
         self.arity == Arity::Optional
     }
 
+    /// Whether this relation field holds the foreign key
+    /// (`@relation(fields: [...], references: [...])`).
+    pub fn holds_foreign_key(&self) -> bool {
+        self.relation.as_ref().is_some_and(|r| !r.fields.is_empty())
+    }
+
+    /// Whether this is a back-relation: a relation field without `fields`
+    /// (the other side holds the foreign key).
+    pub fn is_back_relation(&self) -> bool {
+        self.is_relation() && !self.holds_foreign_key()
+    }
+
     /// Whether the field is a list (`[]`).
     pub fn is_list(&self) -> bool {
         self.arity == Arity::List
@@ -328,4 +368,60 @@ pub struct Generator {
     /// `previewFeatures = [...]`.
     pub preview_features: Vec<String>,
     pub span: Span,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prisma::parse_str;
+
+    #[test]
+    fn relations_and_their_opposite_fields() {
+        let (_, _, s, d) = parse_str(
+            "r.prisma",
+            "model User {\n  id    Int    @id\n  posts Post[]\n}\nmodel Post {\n  id     Int  @id\n  userId Int\n  user   User @relation(fields: [userId], references: [id])\n}\n",
+        );
+        assert!(!d.has_errors(), "{d:?}");
+        let (user, post) = (s.model("User").unwrap(), s.model("Post").unwrap());
+        let posts = user.field("posts").unwrap();
+        let fk = post.field("user").unwrap();
+        assert!(posts.is_back_relation() && !fk.is_back_relation() && fk.holds_foreign_key());
+        assert_eq!(
+            s.opposite_field(user, posts).map(|f| f.name.as_str()),
+            Some("user")
+        );
+        assert_eq!(
+            s.opposite_field(post, fk).map(|f| f.name.as_str()),
+            Some("posts")
+        );
+        assert_eq!(s.opposite_field(post, post.field("id").unwrap()), None);
+    }
+
+    #[test]
+    fn scalar_names_round_trip() {
+        for s in ScalarType::ALL {
+            assert_eq!(ScalarType::from_name(s.name()), Some(s));
+        }
+        assert_eq!(ScalarType::from_name("string"), None);
+    }
+
+    #[test]
+    fn lookups_and_span_free_comparison() {
+        let text =
+            "model A {\n  id Int @id\n  x  Int @unique\n}\n\nview V {\n  id Int @unique\n}\n";
+        let (_, _, a, d) = parse_str("a.prisma", text);
+        assert!(!d.has_errors(), "{d:?}");
+        assert_eq!(a.plain_models().count(), 1);
+        assert_eq!(a.views().count(), 1);
+        let m = a.model("A").unwrap();
+        assert!(m.is_unique_set(&["x".to_string()]));
+        assert!(m.is_unique_set(&["id".to_string()]));
+        assert!(!m.is_unique_set(&["id".to_string(), "x".to_string()]));
+        assert!(m.field("x").unwrap().scalar() == Some(ScalarType::Int));
+        assert!(!m.field("x").unwrap().is_back_relation());
+        // the same schema written differently: equal without spans only
+        let (_, _, b, _) = parse_str("b.prisma", &text.replace("\n\n", "\n\n\n\n"));
+        assert_ne!(a, b);
+        assert_eq!(a.without_spans(), b.without_spans());
+    }
 }

@@ -20,6 +20,7 @@ pub(crate) fn parse(text: &str, file: FileId, diags: &mut Diagnostics) -> Schema
         lex: Lexer::new(text),
         file,
         diags,
+        scratch: Scratch::default(),
     };
     let items = p.top_items();
     SchemaFile { file, items }
@@ -29,6 +30,26 @@ struct Parser<'a, 'd> {
     lex: Lexer<'a>,
     file: FileId,
     diags: &'d mut Diagnostics,
+    /// Reused buffers, so that the vectors in the tree are allocated at
+    /// their exact size (a schema has tens of thousands of them).
+    scratch: Scratch,
+}
+
+/// Buffers reused while parsing; nested argument lists and arrays take
+/// one buffer per nesting depth.
+#[derive(Default)]
+struct Scratch {
+    path: Vec<Ident>,
+    attributes: Vec<Attribute>,
+    args: Vec<Vec<Argument>>,
+    exprs: Vec<Vec<Expr>>,
+}
+
+/// Moves the contents of a scratch buffer into an exactly sized vector.
+fn exact<T>(buf: &mut Vec<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(buf.len());
+    out.append(buf);
+    out
 }
 
 /// `///` lines waiting for the item they document.
@@ -636,11 +657,21 @@ impl<'a, 'd> Parser<'a, 'd> {
     /// `@attr...` until something else; `None` when one of them was
     /// malformed (already reported).
     fn field_attributes(&mut self) -> Option<Vec<Attribute>> {
-        let mut out = Vec::new();
+        let mut buf = std::mem::take(&mut self.scratch.attributes);
+        buf.clear();
+        let mut ok = true;
         while self.peek_kind() == TokenKind::At {
-            out.push(self.attribute()?);
+            match self.attribute() {
+                Some(a) => buf.push(a),
+                None => {
+                    ok = false;
+                    break;
+                }
+            }
         }
-        Some(out)
+        let out = exact(&mut buf);
+        self.scratch.attributes = buf;
+        ok.then_some(out)
     }
 
     /// Skips the rest of a line whose error was already reported, keeping
@@ -656,7 +687,8 @@ impl<'a, 'd> Parser<'a, 'd> {
     fn attribute(&mut self) -> Option<Attribute> {
         let at = self.lex.next_token();
         let block = at.kind == TokenKind::AtAt;
-        let mut path = Vec::new();
+        let mut path = std::mem::take(&mut self.scratch.path);
+        path.clear();
         loop {
             let t = self.lex.peek();
             if t.kind != TokenKind::Ident {
@@ -668,6 +700,7 @@ impl<'a, 'd> Parser<'a, 'd> {
                     } else {
                         "an attribute looks like `@name` or `@name(arguments)`"
                     });
+                self.scratch.path = path;
                 return None;
             }
             self.lex.next_token();
@@ -680,6 +713,9 @@ impl<'a, 'd> Parser<'a, 'd> {
             }
         }
         let mut end = path.last().map_or(at.end, |p| p.span.end as usize);
+        let path_exact = exact(&mut path);
+        self.scratch.path = path;
+        let path = path_exact;
         let mut args = None;
         if self.peek_kind() == TokenKind::LParen {
             let (list, close) = self.arguments(0)?;
@@ -698,10 +734,21 @@ impl<'a, 'd> Parser<'a, 'd> {
     /// `( arg, name: value, ... )`; the `(` is the next token. Returns the
     /// arguments and the end offset of `)`.
     fn arguments(&mut self, depth: usize) -> Option<(Vec<Argument>, usize)> {
+        if self.scratch.args.len() <= depth {
+            self.scratch.args.resize_with(depth + 1, Vec::new);
+        }
+        let mut buf = std::mem::take(&mut self.scratch.args[depth]);
+        buf.clear();
+        let end = self.arguments_into(depth, &mut buf);
+        let out = exact(&mut buf);
+        self.scratch.args[depth] = buf;
+        end.map(|end| (out, end))
+    }
+
+    fn arguments_into(&mut self, depth: usize, args: &mut Vec<Argument>) -> Option<usize> {
         let open = self.lex.next_token();
-        let mut args = Vec::new();
         if let Some(close) = self.lex.eat(TokenKind::RParen) {
-            return Some((args, close.end));
+            return Some(close.end);
         }
         loop {
             args.push(self.argument(depth, open)?);
@@ -711,12 +758,12 @@ impl<'a, 'd> Parser<'a, 'd> {
                     self.lex.next_token();
                     // a trailing comma is accepted
                     if let Some(close) = self.lex.eat(TokenKind::RParen) {
-                        return Some((args, close.end));
+                        return Some(close.end);
                     }
                 }
                 TokenKind::RParen => {
                     self.lex.next_token();
-                    return Some((args, t.end));
+                    return Some(t.end);
                 }
                 _ => {
                     self.unexpected_in_args(t, open);
@@ -831,41 +878,15 @@ impl<'a, 'd> Parser<'a, 'd> {
                 Some(Expr::Const(path, self.span(t.start, end)))
             }
             TokenKind::LBracket => {
-                let mut items = Vec::new();
-                loop {
-                    if let Some(c) = self.lex.eat(TokenKind::RBracket) {
-                        return Some(Expr::Array(items, self.span(t.start, c.end)));
-                    }
-                    let item = self.expr_after(None, depth + 1, open)?;
-                    items.push(item);
-                    match self.peek_kind() {
-                        TokenKind::Comma => {
-                            self.lex.next_token();
-                            if self.peek_kind() == TokenKind::RBracket {
-                                // trailing comma is accepted
-                                continue;
-                            }
-                        }
-                        TokenKind::RBracket => {}
-                        _ => {
-                            let n = self.lex.peek();
-                            if matches!(n.kind, TokenKind::Newline | TokenKind::Eof) {
-                                self.diags
-                                    .error(self.tspan(t), "this array is never closed")
-                                    .label("unclosed `[`")
-                                    .help("close it with `]` on the same line");
-                            } else {
-                                self.diags
-                                    .error(self.tspan(n), "expected `,` or `]` in the array")
-                                    .label("unexpected")
-                                    .help(
-                                        "separate values with commas and close the array with `]`",
-                                    );
-                            }
-                            return None;
-                        }
-                    }
+                if self.scratch.exprs.len() <= depth {
+                    self.scratch.exprs.resize_with(depth + 1, Vec::new);
                 }
+                let mut buf = std::mem::take(&mut self.scratch.exprs[depth]);
+                buf.clear();
+                let end = self.array_into(t, depth, open, &mut buf);
+                let items = exact(&mut buf);
+                self.scratch.exprs[depth] = buf;
+                end.map(|end| Expr::Array(items, self.span(t.start, end)))
             }
             TokenKind::UnterminatedString => {
                 self.diags
@@ -888,6 +909,45 @@ impl<'a, 'd> Parser<'a, 'd> {
                     .label("not a value")
                     .help("a value is a string, a number, a constant, an array `[...]` or a function call `f(...)`");
                 None
+            }
+        }
+    }
+
+    /// The elements of an array after its `[` (token `t`); returns the end
+    /// offset of `]`.
+    fn array_into(
+        &mut self,
+        t: Token,
+        depth: usize,
+        open: Token,
+        items: &mut Vec<Expr>,
+    ) -> Option<usize> {
+        loop {
+            if let Some(c) = self.lex.eat(TokenKind::RBracket) {
+                return Some(c.end);
+            }
+            let item = self.expr_after(None, depth + 1, open)?;
+            items.push(item);
+            match self.peek_kind() {
+                TokenKind::Comma => {
+                    self.lex.next_token();
+                }
+                TokenKind::RBracket => {}
+                _ => {
+                    let n = self.lex.peek();
+                    if matches!(n.kind, TokenKind::Newline | TokenKind::Eof) {
+                        self.diags
+                            .error(self.tspan(t), "this array is never closed")
+                            .label("unclosed `[`")
+                            .help("close it with `]` on the same line");
+                    } else {
+                        self.diags
+                            .error(self.tspan(n), "expected `,` or `]` in the array")
+                            .label("unexpected")
+                            .help("separate values with commas and close the array with `]`");
+                    }
+                    return None;
+                }
             }
         }
     }
@@ -1144,6 +1204,18 @@ mod tests {
         assert!(!errors("foo Bar {\n}\n").is_empty());
         assert!(!errors("model A {\n  x String @default(\"open)\n}\n").is_empty());
         assert!(!errors("model A {\n  x String[]?\n}\n").is_empty());
+    }
+
+    #[test]
+    fn crlf_tabs_and_non_ascii_names() {
+        let f = parse_ok("model Café {\r\n\tid\tInt @id\r\n\tnom String // é\r\n}\r\n");
+        let b = first_block(&f);
+        assert_eq!(b.name.name, "Café");
+        assert_eq!(b.fields().count(), 2);
+        assert_eq!(
+            b.fields().nth(1).unwrap().trailing_comment.as_deref(),
+            Some("// é")
+        );
     }
 
     #[test]
