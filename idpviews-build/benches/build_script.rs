@@ -81,6 +81,7 @@ fn fixture(dir: &Path) {
     std::fs::write(pkg.join(PRISMA_FILE), &prisma).unwrap();
     std::fs::write(pkg.join(SQL_FILE), &sql).unwrap();
     let manifest = Manifest {
+        generated: String::new(),
         format: MANIFEST_FORMAT,
         generator: "bench".into(),
         schema: "idp_views".into(),

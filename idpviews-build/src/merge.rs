@@ -1130,6 +1130,7 @@ mod tests {
     #[test]
     fn views_json_splices_like_to_json() {
         let mut m = Manifest {
+            generated: String::new(),
             format: MANIFEST_FORMAT,
             generator: "t".into(),
             schema: "idp_views".into(),

@@ -157,6 +157,7 @@ mod tests {
 
     fn manifest() -> Manifest {
         Manifest {
+            generated: String::new(),
             format: MANIFEST_FORMAT,
             generator: "test".into(),
             schema: "idp_views".into(),

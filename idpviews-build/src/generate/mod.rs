@@ -125,6 +125,7 @@ impl Generator {
         let prisma = views_prisma::render(&plan, &header);
         let sql = views_sql::render(&plan, &header);
         let manifest = Manifest {
+            generated: header.clone(),
             format: MANIFEST_FORMAT,
             generator: GENERATOR.to_owned(),
             schema: plan.schema.clone(),
