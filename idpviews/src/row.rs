@@ -3,11 +3,15 @@
 //!
 //! # Generated types
 //!
-//! ```ignore
-//! // src/idp.rs (the build script ran idpviews-build, which wrote $OUT_DIR/idpviews/)
-//! idpviews::include_views!();
-//! // or, from a committed views package / a test fixture:
-//! // idpviews::include_views!(path = "../idp/packages/idp-views");
+//! ```
+//! // with a build script running idpviews-build, which wrote $OUT_DIR/idpviews/:
+//! //     mod idp { idpviews::include_views!(); }
+//! // or from a views package directory (relative to CARGO_MANIFEST_DIR):
+//! mod idp {
+//!     idpviews::include_views!(path = "../example-idp/packages/idp-views");
+//! }
+//! assert_eq!(idp::IdpUser::VIEW, "IdpUser");
+//! assert!(idp::IdpUser::SELECT.starts_with(r#"SELECT "id", "email", "first_name""#));
 //! ```
 //!
 //! The macro expands to items (put it in a module of its own); per view a
@@ -34,15 +38,19 @@
 //!
 //! # Projections
 //!
-//! ```ignore
-//! #[idpviews::row(view = "IdpUser")]
+//! ```
+//! #[idpviews::row(view = "IdpUser", path = "../example-idp/packages/idp-views")]
 //! struct Contact {
 //!     id: uuid::Uuid,
-//!     first_name: String,
-//!     email: Option<String>,          // nullable column: must be an Option
+//!     first_name: Option<String>,   // nullable column: must be an Option
+//!     email: Option<String>,
 //!     #[idpviews(field = "mobileNumber")]
 //!     phone: Option<String>,
 //! }
+//! assert_eq!(
+//!     Contact::SELECT_LIST,
+//!     r#""id", "first_name", "email", "mobile_number""#
+//! );
 //! ```
 //!
 //! Each field is checked at compile time against the view: unknown fields
@@ -115,7 +123,12 @@ pub fn decode_all<T: FromRow>(rows: &[Row]) -> Result<Vec<T>, RowError> {
 /// The positions of `T`'s columns, aliased with a prefix, in a result: found
 /// once by name, then used for every row.
 ///
-/// ```ignore
+/// ```no_run
+/// # mod idp { idpviews::include_views!(path = "../example-idp/packages/idp-views"); }
+/// # use idp::IdpUser;
+/// # use idpviews::Prefixed;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let mut client = postgres::Client::connect("host=localhost", postgres::NoTls)?;
 /// let sql = format!(
 ///     r#"SELECT d."id" AS "d__id", {} FROM "fuel"."Driver" d JOIN {} u ON u."id" = d."idpUserId""#,
 ///     IdpUser::select_list_as("u", "u__"),
@@ -128,6 +141,8 @@ pub fn decode_all<T: FromRow>(rows: &[Row]) -> Result<Vec<T>, RowError> {
 ///         let user: IdpUser = users.decode(row)?;
 ///     }
 /// }
+/// # Ok(())
+/// # }
 /// ```
 pub struct Prefixed<T> {
     indices: Box<[usize]>,
