@@ -27,6 +27,12 @@ impl DatabaseArgs {
         })
     }
 
+    /// The package, then a connection: what `apply` and `verify` start with.
+    pub(crate) fn open(&self) -> Result<(Package, postgres::Client), i32> {
+        let package = self.package()?;
+        Ok((package, self.connect()?))
+    }
+
     /// A connection, or the exit status after printing why there is none:
     /// 2 when no URL was given or it does not parse, 1 when connecting fails.
     /// The URL itself is never printed (it may hold a password).

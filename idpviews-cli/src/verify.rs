@@ -20,12 +20,8 @@ pub(crate) struct VerifyArgs {
 
 /// Runs the command; returns the process exit status.
 pub(crate) fn run(args: &VerifyArgs) -> i32 {
-    let package = match args.db.package() {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    let mut client = match args.db.connect() {
-        Ok(c) => c,
+    let (package, mut client) = match args.db.open() {
+        Ok(opened) => opened,
         Err(code) => return code,
     };
     match idpviews::verify(&mut client, &package) {
