@@ -1,7 +1,8 @@
 //! Prisma 7's own validator and formatter, for tests.
 //!
 //! The Prisma CLI is pinned in `tools/prisma/package.json` (+ `package-lock.json`) and installed
-//! with `npm ci --ignore-scripts --prefix tools/prisma` (`.ci/run` does it). Every Prisma 7 CLI
+//! with `npm ci --ignore-scripts --prefix tools/prisma` (`.ci/run` does it; [`cli`] does it too
+//! when the first test needs it). Every Prisma 7 CLI
 //! command first tries to download a native schema engine and fails offline, unless
 //! `PRISMA_SCHEMA_ENGINE_BINARY` names an existing file: `validate` and `format` then use the wasm
 //! engine bundled in the package, so these helpers set it (to `tools/prisma/package.json`).
@@ -25,18 +26,63 @@ pub fn tool_dir() -> PathBuf {
         .join("prisma")
 }
 
-/// The `prisma` CLI of [`tool_dir`], or a message saying how to install it.
+/// The `prisma` CLI of [`tool_dir`]. When it is not installed yet, installs the pinned
+/// version once (`npm ci --ignore-scripts` in [`tool_dir`], under a file lock so parallel test
+/// processes do not race), so that `cargo test --workspace` works on a fresh clone; without npm,
+/// or when the install fails, a message saying how to install it.
 pub fn cli() -> Result<PathBuf, String> {
     let dir = tool_dir();
     let bin = dir.join("node_modules").join(".bin").join("prisma");
     if bin.exists() {
+        return Ok(bin);
+    }
+    let how = format!(
+        "the Prisma CLI is not installed: `{}` does not exist.\n\
+         Run `npm ci --ignore-scripts --prefix tools/prisma` at the repository root \
+         (needs Node.js >= 20.19 and npm; `.ci/run` does it).",
+        bin.display()
+    );
+    install(&dir).map_err(|e| format!("{how}\nInstalling it automatically failed: {e}"))?;
+    if bin.exists() {
         Ok(bin)
     } else {
+        Err(how)
+    }
+}
+
+/// `npm ci --ignore-scripts` in `dir`, once across processes (an exclusive lock on
+/// `dir/.install.lock`; whoever waited finds it installed).
+fn install(dir: &Path) -> Result<(), String> {
+    let lock_path = dir.join(".install.lock");
+    let lock = std::fs::File::create(&lock_path)
+        .map_err(|e| format!("cannot create `{}`: {e}", lock_path.display()))?;
+    lock.lock()
+        .map_err(|e| format!("cannot lock `{}`: {e}", lock_path.display()))?;
+    if dir
+        .join("node_modules")
+        .join(".bin")
+        .join("prisma")
+        .exists()
+    {
+        return Ok(());
+    }
+    eprintln!(
+        "idpviews-testdb: installing the pinned Prisma CLI (npm ci --ignore-scripts in {})",
+        dir.display()
+    );
+    let out = Command::new("npm")
+        .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run npm ({e})"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
         Err(format!(
-            "the Prisma CLI is not installed: `{}` does not exist.\n\
-             Run `npm ci --ignore-scripts --prefix tools/prisma` at the repository root \
-             (needs Node.js >= 20.19 and npm; `.ci/run` does it).",
-            bin.display()
+            "`npm ci` failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim_end()
         ))
     }
 }
