@@ -513,7 +513,7 @@ fn type_text(rel: &RelationLine) -> String {
     match rel.arity {
         Arity::List => format!("{}[]", rel.target.name),
         Arity::Optional => format!("{}?", rel.target.name),
-        Arity::Required => rel.target.name.clone(),
+        Arity::Required => rel.target.name.to_string(),
     }
 }
 
@@ -567,7 +567,7 @@ fn check_uncovered(
                 .relation
                 .as_ref()
                 .is_some_and(|r| !r.fields.is_empty() && m.is_unique_set(&r.fields));
-            let mut field = m.name.clone();
+            let mut field = m.name.to_string();
             if let Some(first) = field.get(..1) {
                 let lower = first.to_ascii_lowercase();
                 field.replace_range(..1, &lower);
@@ -983,7 +983,7 @@ fn check_product_side(
             ok = false;
         }
     }
-    let fk_names: Vec<String> = fk.iter().map(|f| f.name.clone()).collect();
+    let fk_names: Vec<String> = fk.iter().map(|f| f.name.to_string()).collect();
     let fk_unique = model.is_unique_set(&fk_names);
     match rel.arity {
         Arity::List if fk_unique => {
@@ -1056,18 +1056,18 @@ fn check_product_side(
         return None;
     }
     Some(ManifestRelation {
-        view: view.name.clone(),
-        view_field: rel.field.name.clone(),
-        model: model.name.clone(),
+        view: view.name.to_string(),
+        view_field: rel.field.name.to_string(),
+        model: model.name.to_string(),
         model_schema: model
             .schema
             .as_ref()
             .map(|s| s.0.clone())
             .unwrap_or_else(|| "public".into()),
-        model_table: model.db_name.clone(),
-        model_field: opposite.name.clone(),
-        fk_columns: fk.iter().map(|f| f.column.clone()).collect(),
-        references: refs.iter().map(|f| f.column.clone()).collect(),
+        model_table: model.db_name.to_string(),
+        model_field: opposite.name.to_string(),
+        fk_columns: fk.iter().map(|f| f.column.to_string()).collect(),
+        references: refs.iter().map(|f| f.column.to_string()).collect(),
         list: rel.arity == Arity::List,
     })
 }
@@ -1096,7 +1096,7 @@ fn suggest_fk(view: &model::Model, rel: &RelationLine) -> String {
         ),
         None => ("id", "String", String::new()),
     };
-    let mut field = view.name.clone();
+    let mut field = view.name.to_string();
     if let Some(first) = field.get(..1) {
         let lower = first.to_ascii_lowercase();
         field.replace_range(..1, &lower);

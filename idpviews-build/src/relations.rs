@@ -119,7 +119,7 @@ impl<'a> Cursor<'a> {
         let start = self.pos;
         self.pos += len;
         Some(Ident {
-            name: rest[..len].to_string(),
+            name: rest[..len].into(),
             span: self.span(start, self.pos),
         })
     }

@@ -237,7 +237,10 @@ fn plan_view(
         .as_ref()
         .map(|(s, _)| s.clone())
         .unwrap_or_else(|| default_source_schema.to_owned());
-    for (what, ident) in [("schema", &source_schema), ("table", &model.db_name)] {
+    for (what, ident) in [
+        ("schema", source_schema.as_str()),
+        ("table", model.db_name.as_str()),
+    ] {
         if let Some(problem) = ident_problem(ident) {
             diags
                 .error(
@@ -296,7 +299,7 @@ fn plan_view(
                 if let Some(rule) = rule {
                     match opted_in.get(field.name.as_str()) {
                         Some(reason) => {
-                            secrets.push((field.name.clone(), reason.value.trim().to_owned()))
+                            secrets.push((field.name.to_string(), reason.value.trim().to_owned()))
                         }
                         None => {
                             diags
@@ -390,9 +393,9 @@ fn plan_view(
     Some(ViewPlan {
         view: ManifestView {
             name: name.clone(),
-            model: model.name.clone(),
+            model: model.name.to_string(),
             source_schema,
-            source_table: model.db_name.clone(),
+            source_table: model.db_name.to_string(),
             doc: model.doc.clone(),
             tenant_field: entry.tenant_column.as_ref().map(|t| t.value.clone()),
             tenant_column: tenant.as_ref().map(|t| t.column.clone()),
@@ -475,24 +478,26 @@ fn column(
             let Some(e) = schema.enum_(&field.type_name) else {
                 return None; // reported by the analysis
             };
-            enums.entry(e.name.clone()).or_insert_with(|| ManifestEnum {
-                name: e.name.clone(),
-                source_schema: e
-                    .schema
-                    .as_ref()
-                    .map(|(s, _)| s.clone())
-                    .unwrap_or_else(|| default_source_schema.to_owned()),
-                db_name: e.db_name.clone(),
-                values: e
-                    .values
-                    .iter()
-                    .map(|v| ManifestEnumValue {
-                        name: v.name.clone(),
-                        label: v.db_name.clone(),
-                    })
-                    .collect(),
-                doc: e.doc.clone(),
-            });
+            enums
+                .entry(e.name.to_string())
+                .or_insert_with(|| ManifestEnum {
+                    name: e.name.to_string(),
+                    source_schema: e
+                        .schema
+                        .as_ref()
+                        .map(|(s, _)| s.clone())
+                        .unwrap_or_else(|| default_source_schema.to_owned()),
+                    db_name: e.db_name.to_string(),
+                    values: e
+                        .values
+                        .iter()
+                        .map(|v| ManifestEnumValue {
+                            name: v.name.to_string(),
+                            label: v.db_name.to_string(),
+                        })
+                        .collect(),
+                    doc: e.doc.clone(),
+                });
             let line = format!("IDP enum `{}`, exposed as text", e.name);
             doc = Some(match doc {
                 Some(d) => format!("{d}\n{line}"),
@@ -558,15 +563,15 @@ fn column(
     };
     Some((
         ManifestColumn {
-            field: field.name.clone(),
-            column: field.column.clone(),
+            field: field.name.to_string(),
+            column: field.column.to_string(),
             prisma_type,
             native_type: native.as_ref().map(types::native_type_attr),
             sql_type,
             nullable,
             list,
             unique,
-            enum_name,
+            enum_name: enum_name.map(String::from),
             doc,
         },
         native,
@@ -671,7 +676,7 @@ fn tenant_plan(t: &Str, model: &Model, diags: &mut Diagnostics) -> Option<Tenant
     }
     let sql_type = types::sql_type(scalar, field.native_type.as_ref()).ok()?;
     Some(TenantPlan {
-        column: field.column.clone(),
+        column: field.column.to_string(),
         sql_type,
     })
 }

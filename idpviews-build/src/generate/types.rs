@@ -171,7 +171,7 @@ mod tests {
     fn nt(name: &str, args: &[&str]) -> NativeType {
         NativeType {
             name: name.into(),
-            args: args.iter().map(|s| s.to_string()).collect(),
+            args: args.iter().map(|s| (*s).into()).collect(),
             span: Span::default(),
         }
     }

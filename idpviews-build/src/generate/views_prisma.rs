@@ -110,7 +110,7 @@ fn native_attr(n: &NativeType) -> Attribute {
             .iter()
             .map(|a| {
                 let value = if !a.is_empty() && a.chars().all(|c| c.is_ascii_digit()) {
-                    Expr::Number(a.clone(), Default::default())
+                    Expr::Number(a.into(), Default::default())
                 } else {
                     Expr::string(a)
                 };

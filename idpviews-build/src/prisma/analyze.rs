@@ -75,7 +75,7 @@ pub(crate) fn analyze(files: &[ast::SchemaFile], diags: &mut Diagnostics) -> Sch
 struct Analyzer<'d> {
     diags: &'d mut Diagnostics,
     /// Every model/view/type/enum name with what it is.
-    names: BTreeMap<String, Declared>,
+    names: BTreeMap<Name, Declared>,
 }
 
 /// `did_you_mean`, skipping candidates whose length rules them out first,
@@ -98,6 +98,24 @@ pub(crate) fn suggest<'a>(
     )
 }
 
+/// For each field, whether an earlier field has the same name (sorting
+/// instead of a map: no allocation per name).
+fn repeated_names(fields: &[&ast::Field]) -> Vec<bool> {
+    let mut order: Vec<(&str, usize)> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.name.name.as_str(), i))
+        .collect();
+    order.sort_unstable();
+    let mut repeated = vec![false; fields.len()];
+    for w in order.windows(2) {
+        if w[0].0 == w[1].0 {
+            repeated[w[1].1] = true;
+        }
+    }
+    repeated
+}
+
 fn doc(lines: &[String]) -> Option<String> {
     (!lines.is_empty()).then(|| lines.join("\n"))
 }
@@ -105,29 +123,29 @@ fn doc(lines: &[String]) -> Option<String> {
 /// A constant or string naming a field (`id`, `"id"`, `title(sort: Desc)`).
 fn field_ref(e: &Expr) -> Option<(String, Span)> {
     match e {
-        Expr::Const(name, span) => Some((name.clone(), *span)),
-        Expr::Call { name, .. } => Some((name.name.clone(), name.span)),
+        Expr::Const(name, span) => Some((name.to_string(), *span)),
+        Expr::Call { name, .. } => Some((name.name.to_string(), name.span)),
         _ => None,
     }
 }
 
 /// The text of a native type argument.
-fn plain(e: &Expr) -> String {
+fn plain(e: &Expr) -> Name {
     match e {
         Expr::String(s) => s.value.clone(),
         Expr::Number(n, _) | Expr::Const(n, _) => n.clone(),
         Expr::Array(items, _) => {
             let parts: Vec<_> = items.iter().map(plain).collect();
-            format!("[{}]", parts.join(", "))
+            format!("[{}]", parts.join(", ")).into()
         }
-        Expr::Call { name, .. } => format!("{}()", name.name),
+        Expr::Call { name, .. } => format!("{}()", name.name).into(),
     }
 }
 
 impl Analyzer<'_> {
     /// Registers every declared type name; reports duplicates across files.
     fn declare(&mut self, files: &[ast::SchemaFile]) {
-        let mut configs: BTreeMap<(bool, String), ()> = BTreeMap::new();
+        let mut configs: BTreeMap<(bool, Name), ()> = BTreeMap::new();
         for file in files {
             for block in file.blocks() {
                 let name = &block.name.name;
@@ -187,7 +205,7 @@ impl Analyzer<'_> {
         }
     }
 
-    fn string_arg(&mut self, attr: &ast::Attribute, name: &str) -> Option<(String, Span)> {
+    fn string_arg(&mut self, attr: &ast::Attribute, name: &str) -> Option<(Name, Span)> {
         let at = if attr.block { "@@" } else { "@" };
         let attr_name = attr.path_str();
         match attr.arg(name) {
@@ -285,11 +303,11 @@ impl Analyzer<'_> {
         };
         let ast_fields: Vec<&ast::Field> = block.fields().collect();
         let mut fields = Vec::with_capacity(ast_fields.len());
-        let mut seen_fields: BTreeMap<&str, ()> = BTreeMap::new();
+        let duplicate = repeated_names(&ast_fields);
         let mut id = Vec::new();
         let mut uniques = Vec::new();
-        for &f in &ast_fields {
-            if seen_fields.insert(f.name.name.as_str(), ()).is_some() {
+        for (i, &f) in ast_fields.iter().enumerate() {
+            if duplicate[i] {
                 self.diags
                     .error(
                         f.name.span,
@@ -305,10 +323,10 @@ impl Analyzer<'_> {
             }
             let field = self.field(f, kind);
             if field.is_id {
-                id.push(field.name.clone());
+                id.push(field.name.to_string());
             }
             if field.is_unique {
-                uniques.push(vec![field.name.clone()]);
+                uniques.push(vec![field.name.to_string()]);
             }
             fields.push(field);
         }
@@ -350,7 +368,11 @@ impl Analyzer<'_> {
                         db_name = v;
                     }
                 }
-                "schema" => schema = self.string_arg(attr, "name"),
+                "schema" => {
+                    schema = self
+                        .string_arg(attr, "name")
+                        .map(|(s, span)| (s.to_string(), span))
+                }
                 "ignore" => ignored = true,
                 "id" => {
                     if !id.is_empty() {
@@ -394,7 +416,7 @@ impl Analyzer<'_> {
             }
         }
         for f in fields.iter_mut() {
-            if id.contains(&f.name) {
+            if id.iter().any(|i| *i == f.name) {
                 f.is_id = true;
             }
         }
@@ -441,7 +463,7 @@ impl Analyzer<'_> {
     fn field(&mut self, f: &ast::Field, owner: ModelKind) -> Field {
         let type_name = f.ty.name.name.clone();
         let kind = if let Some(u) = &f.ty.unsupported {
-            FieldKind::Unsupported(u.value.clone())
+            FieldKind::Unsupported(u.value.to_string())
         } else if let Some(s) = ScalarType::from_name(&type_name) {
             FieldKind::Scalar(s)
         } else {
@@ -454,7 +476,7 @@ impl Analyzer<'_> {
                     let candidates: Vec<&str> = ScalarType::ALL
                         .iter()
                         .map(|s| s.name())
-                        .chain(self.names.keys().map(String::as_str))
+                        .chain(self.names.keys().map(Name::as_str))
                         .collect();
                     let help = match suggest(&type_name, candidates.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),
@@ -480,7 +502,7 @@ impl Analyzer<'_> {
             type_span: f.ty.span,
             kind,
             arity: f.ty.arity,
-            column: String::new(),
+            column: Name::default(),
             native_type: None,
             is_id: false,
             is_unique: false,
@@ -587,7 +609,7 @@ impl Analyzer<'_> {
             let key = arg.name.as_ref().map(|n| n.name.as_str());
             match key {
                 None | Some("name") => match &arg.value {
-                    Expr::String(s) => rel.name = Some(s.value.clone()),
+                    Expr::String(s) => rel.name = Some(s.value.to_string()),
                     other => {
                         self.diags
                             .error(other.span(), "the relation name must be a string")
@@ -694,7 +716,11 @@ impl Analyzer<'_> {
                         db_name = v;
                     }
                 }
-                "schema" => schema = self.string_arg(attr, "name"),
+                "schema" => {
+                    schema = self
+                        .string_arg(attr, "name")
+                        .map(|(s, span)| (s.to_string(), span))
+                }
                 other => {
                     self.diags
                         .error(attr.span, format!("unknown enum attribute `@@{other}`"))
@@ -741,7 +767,7 @@ impl Analyzer<'_> {
 
     fn string_prop(&mut self, p: &ast::Property) -> Option<String> {
         match &p.value {
-            Expr::String(s) => Some(s.value.clone()),
+            Expr::String(s) => Some(s.value.to_string()),
             other => {
                 self.diags
                     .error(other.span(), format!("`{}` must be a string", p.key.name))
@@ -771,7 +797,7 @@ impl Analyzer<'_> {
             let mut out = Vec::new();
             for item in p.value.as_list() {
                 match item {
-                    Expr::String(s) => out.push((s.value.clone(), s.span)),
+                    Expr::String(s) => out.push((s.value.to_string(), s.span)),
                     other => {
                         self.diags
                             .error(other.span(), "`schemas` takes a list of strings")
@@ -783,7 +809,7 @@ impl Analyzer<'_> {
             out
         });
         Datasource {
-            name: block.name.name.clone(),
+            name: block.name.name.to_string(),
             provider,
             schemas,
             span: block.span,
@@ -794,7 +820,7 @@ impl Analyzer<'_> {
         let props = self.properties(block);
         let provider = match props.get("provider") {
             Some(p) => match &p.value {
-                Expr::String(s) => Some(s.value.clone()),
+                Expr::String(s) => Some(s.value.to_string()),
                 Expr::Call { .. } => None, // env("...")
                 other => {
                     self.diags
@@ -826,7 +852,7 @@ impl Analyzer<'_> {
             })
             .unwrap_or_default();
         Generator {
-            name: block.name.name.clone(),
+            name: block.name.name.to_string(),
             provider,
             preview_features,
             span: block.span,

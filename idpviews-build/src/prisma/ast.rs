@@ -10,16 +10,18 @@
 use crate::diagnostics::Span;
 use crate::source::FileId;
 
+pub use super::name::Name;
+
 /// A name as written, with its span. Dotted paths are `Vec<Ident>`.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Ident {
-    pub name: String,
+    pub name: Name,
     pub span: Span,
 }
 
 impl Ident {
     /// An identifier without a source position (for code-built trees).
-    pub fn new(name: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<Name>) -> Self {
         Ident {
             name: name.into(),
             span: Span::default(),
@@ -113,7 +115,7 @@ pub struct Block {
 
 impl Block {
     /// An empty block built by code.
-    pub fn new(kind: BlockKind, name: impl Into<String>) -> Self {
+    pub fn new(kind: BlockKind, name: impl Into<Name>) -> Self {
         Block {
             kind,
             name: Ident::new(name),
@@ -227,7 +229,7 @@ pub struct FieldType {
 
 impl FieldType {
     /// A plain type built by code.
-    pub fn new(name: impl Into<String>, arity: Arity) -> Self {
+    pub fn new(name: impl Into<Name>, arity: Arity) -> Self {
         FieldType {
             name: Ident::new(name),
             arity,
@@ -246,13 +248,13 @@ pub struct Field {
     /// The `///` lines before the field, without `///`.
     pub doc: Vec<String>,
     /// A `// ...` (or `/* */`) comment after the field on the same line, with delimiters.
-    pub trailing_comment: Option<String>,
+    pub trailing_comment: Option<Name>,
     pub span: Span,
 }
 
 impl Field {
     /// A field built by code.
-    pub fn new(name: impl Into<String>, ty: FieldType) -> Self {
+    pub fn new(name: impl Into<Name>, ty: FieldType) -> Self {
         Field {
             name: Ident::new(name),
             ty,
@@ -274,7 +276,7 @@ impl Field {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attribute {
     /// `["db", "VarChar"]` for `@db.VarChar`, `["map"]` for `@map`.
-    pub path: Vec<Ident>,
+    pub path: AttrPath,
     /// `@@` (block attribute) rather than `@`.
     pub block: bool,
     /// `None` without parentheses, `Some(vec![])` for `()`.
@@ -349,6 +351,109 @@ impl Attribute {
     }
 }
 
+/// The dotted path of an [`Attribute`]: a slice of [`Ident`]s that keeps
+/// one or two parts (`@map`, `@db.VarChar`) without a heap allocation.
+/// Paths compare by their parts, whatever the variant.
+#[derive(Clone)]
+pub enum AttrPath {
+    One(Ident),
+    Two([Ident; 2]),
+    Many(Vec<Ident>),
+}
+
+impl AttrPath {
+    /// The parts as a slice.
+    pub fn as_slice(&self) -> &[Ident] {
+        match self {
+            AttrPath::One(i) => std::slice::from_ref(i),
+            AttrPath::Two(p) => p,
+            AttrPath::Many(v) => v,
+        }
+    }
+
+    /// The parts as a mutable slice.
+    pub fn as_mut_slice(&mut self) -> &mut [Ident] {
+        match self {
+            AttrPath::One(i) => std::slice::from_mut(i),
+            AttrPath::Two(p) => p,
+            AttrPath::Many(v) => v,
+        }
+    }
+}
+
+impl PartialEq for AttrPath {
+    fn eq(&self, other: &AttrPath) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for AttrPath {}
+
+impl Default for AttrPath {
+    fn default() -> Self {
+        AttrPath::Many(Vec::new())
+    }
+}
+
+impl std::ops::Deref for AttrPath {
+    type Target = [Ident];
+    fn deref(&self) -> &[Ident] {
+        self.as_slice()
+    }
+}
+
+impl std::ops::DerefMut for AttrPath {
+    fn deref_mut(&mut self) -> &mut [Ident] {
+        self.as_mut_slice()
+    }
+}
+
+impl std::fmt::Debug for AttrPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_slice(), f)
+    }
+}
+
+impl From<Vec<Ident>> for AttrPath {
+    fn from(mut v: Vec<Ident>) -> Self {
+        match v.len() {
+            1 => AttrPath::One(v.pop().unwrap_or_default()),
+            2 => {
+                let b = v.pop().unwrap_or_default();
+                let a = v.pop().unwrap_or_default();
+                AttrPath::Two([a, b])
+            }
+            _ => AttrPath::Many(v),
+        }
+    }
+}
+
+impl FromIterator<Ident> for AttrPath {
+    fn from_iter<I: IntoIterator<Item = Ident>>(iter: I) -> Self {
+        let mut it = iter.into_iter();
+        let Some(a) = it.next() else {
+            return AttrPath::Many(Vec::new());
+        };
+        let Some(b) = it.next() else {
+            return AttrPath::One(a);
+        };
+        let Some(c) = it.next() else {
+            return AttrPath::Two([a, b]);
+        };
+        let mut v = vec![a, b, c];
+        v.extend(it);
+        AttrPath::Many(v)
+    }
+}
+
+impl<'a> IntoIterator for &'a AttrPath {
+    type Item = &'a Ident;
+    type IntoIter = std::slice::Iter<'a, Ident>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}
+
 /// `value` or `name: value` in an argument list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Argument {
@@ -381,16 +486,16 @@ impl Argument {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StringLit {
     /// The unescaped value.
-    pub value: String,
+    pub value: Name,
     /// The literal as written, quotes included (`None` for code-built
     /// literals; the renderer then escapes `value`).
-    pub raw: Option<String>,
+    pub raw: Option<Name>,
     pub span: Span,
 }
 
 impl StringLit {
     /// A string built by code.
-    pub fn new(value: impl Into<String>) -> Self {
+    pub fn new(value: impl Into<Name>) -> Self {
         StringLit {
             value: value.into(),
             raw: None,
@@ -404,9 +509,9 @@ impl StringLit {
 pub enum Expr {
     String(StringLit),
     /// A number as written (`42`, `-1`, `3.14`).
-    Number(String, Span),
+    Number(Name, Span),
     /// A constant (`Cascade`, `true`, `Desc`), possibly dotted.
-    Const(String, Span),
+    Const(Name, Span),
     /// `[a, b]`
     Array(Vec<Expr>, Span),
     /// `name(args)`: `now()`, `env("X")`, `title(sort: Desc)`.
@@ -428,12 +533,12 @@ impl Expr {
     }
 
     /// A string expression built by code.
-    pub fn string(value: impl Into<String>) -> Self {
+    pub fn string(value: impl Into<Name>) -> Self {
         Expr::String(StringLit::new(value))
     }
 
     /// A constant built by code.
-    pub fn constant(name: impl Into<String>) -> Self {
+    pub fn constant(name: impl Into<Name>) -> Self {
         Expr::Const(name.into(), Span::default())
     }
 
@@ -497,4 +602,39 @@ pub struct TypeAlias {
     pub ty: FieldType,
     pub attributes: Vec<Attribute>,
     pub span: Span,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_paths_of_any_length() {
+        for dotted in ["map", "db.VarChar", "a.b.c"] {
+            let a = Attribute::new(dotted, false, None);
+            assert_eq!(a.name(), dotted);
+            assert_eq!(a.path_str(), dotted);
+            assert!(a.path_is(dotted));
+            assert!(!a.path_is("db"));
+            assert_eq!(a.path.len(), dotted.split('.').count());
+            let parts: Vec<Ident> = dotted.split('.').map(Ident::new).collect();
+            // the same parts compare equal whatever the representation
+            assert_eq!(a.path, AttrPath::Many(parts.clone()));
+            assert_eq!(AttrPath::from(parts), a.path);
+        }
+        assert!(matches!(
+            Attribute::new("db.Uuid", false, None).path,
+            AttrPath::Two(_)
+        ));
+        assert_ne!(
+            Attribute::new("db.Uuid", false, None).path,
+            Attribute::new("db", false, None).path
+        );
+        let mut p: AttrPath = [Ident::new("x")].into_iter().collect();
+        p[0].name = Name::new("y");
+        assert_eq!(
+            format!("{:?}", p.iter().map(|i| &i.name).collect::<Vec<_>>()),
+            "[\"y\"]"
+        );
+    }
 }

@@ -19,6 +19,7 @@ pub mod ast;
 mod checks;
 mod lexer;
 pub mod model;
+mod name;
 mod parser;
 mod relations;
 mod render;

@@ -8,6 +8,7 @@ use crate::diagnostics::Span;
 use crate::source::FileId;
 
 pub use super::ast::Arity;
+pub use super::name::Name;
 
 /// A whole schema (all files together).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -113,7 +114,7 @@ pub enum ModelKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Model {
     pub kind: ModelKind,
-    pub name: String,
+    pub name: Name,
     pub name_span: Span,
     pub span: Span,
     /// The `///` doc comment, lines joined with `\n`.
@@ -122,7 +123,7 @@ pub struct Model {
     /// `@@schema("name")`.
     pub schema: Option<(String, Span)>,
     /// Database table/view name: `@@map` or the model name.
-    pub db_name: String,
+    pub db_name: Name,
     /// Field names of `@id` or `@@id` (empty when there is none).
     pub id: Vec<String>,
     /// Field-name sets of each `@unique` and `@@unique`.
@@ -234,9 +235,9 @@ pub enum FieldKind {
 /// A native database type: `@db.VarChar(64)` -> `VarChar`, `["64"]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NativeType {
-    pub name: String,
+    pub name: Name,
     /// The arguments as written (strings unquoted).
-    pub args: Vec<String>,
+    pub args: Vec<Name>,
     pub span: Span,
 }
 
@@ -252,18 +253,18 @@ pub struct Relation {
 /// A field of a model, view or composite type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Field {
-    pub name: String,
+    pub name: Name,
     pub name_span: Span,
     pub span: Span,
     /// The `///` doc comment, lines joined with `\n`.
     pub doc: Option<String>,
     /// The type name as written (`String`, `User`, `Unsupported`).
-    pub type_name: String,
+    pub type_name: Name,
     pub type_span: Span,
     pub kind: FieldKind,
     pub arity: Arity,
     /// Database column name: `@map` or the field name.
-    pub column: String,
+    pub column: Name,
     /// `@db.*`.
     pub native_type: Option<NativeType>,
     /// `@id` on the field, or part of `@@id`.
@@ -320,7 +321,7 @@ impl Field {
 /// An `enum` block.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Enum {
-    pub name: String,
+    pub name: Name,
     pub name_span: Span,
     pub span: Span,
     pub doc: Option<String>,
@@ -328,7 +329,7 @@ pub struct Enum {
     /// `@@schema("name")`.
     pub schema: Option<(String, Span)>,
     /// Database type name: `@@map` or the enum name.
-    pub db_name: String,
+    pub db_name: Name,
     pub file: FileId,
 }
 
@@ -342,9 +343,9 @@ impl Enum {
 /// A value of an enum.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnumValue {
-    pub name: String,
+    pub name: Name,
     /// Database label: `@map` or the name.
-    pub db_name: String,
+    pub db_name: Name,
     pub doc: Option<String>,
     pub span: Span,
 }

@@ -40,6 +40,8 @@ struct Parser<'a, 'd> {
 #[derive(Default)]
 struct Scratch {
     path: Vec<Ident>,
+    /// The items of the block being parsed (blocks do not nest).
+    items: Vec<BlockItem>,
     attributes: Vec<Attribute>,
     args: Vec<Vec<Argument>>,
     exprs: Vec<Vec<Expr>>,
@@ -197,7 +199,7 @@ impl<'a, 'd> Parser<'a, 'd> {
             if name_tok.kind == TokenKind::Ident || name_tok.kind == TokenKind::Number {
                 self.lex.next_token();
                 let name = Ident {
-                    name: self.text(name_tok).to_string(),
+                    name: self.text(name_tok).into(),
                     span: self.tspan(name_tok),
                 };
                 if kind == BlockKind::Type && self.peek_kind() == TokenKind::Equals {
@@ -314,7 +316,8 @@ impl<'a, 'd> Parser<'a, 'd> {
         kw: Token,
         open: Token,
     ) -> Block {
-        let mut items = Vec::new();
+        let mut items = std::mem::take(&mut self.scratch.items);
+        items.clear();
         // the rest of the `{` line: psl ignores it; we accept `}` (an empty
         // block) and a comment, and report anything else
         let mut closed_at = None;
@@ -343,6 +346,9 @@ impl<'a, 'd> Parser<'a, 'd> {
             Some(end) => end,
             None => self.block_body(kind, &mut items, open),
         };
+        let items_exact = exact(&mut items);
+        self.scratch.items = items;
+        let items = items_exact;
         Block {
             kind,
             name,
@@ -507,17 +513,17 @@ impl<'a, 'd> Parser<'a, 'd> {
     }
 
     /// A comment on the same line after an item.
-    fn trailing_comment(&mut self) -> Option<String> {
+    fn trailing_comment<T: for<'x> From<&'x str>>(&mut self) -> Option<T> {
         let t = self.lex.peek();
         match t.kind {
             TokenKind::LineComment | TokenKind::DocComment | TokenKind::BlockComment => {
                 self.lex.next_token();
-                Some(self.text(t).trim_end().to_string())
+                Some(self.text(t).trim_end().into())
             }
             TokenKind::UnterminatedBlockComment => {
                 self.lex.next_token();
                 self.unterminated_comment(t);
-                Some(self.text(t).trim_end().to_string())
+                Some(self.text(t).trim_end().into())
             }
             _ => None,
         }
@@ -526,7 +532,7 @@ impl<'a, 'd> Parser<'a, 'd> {
     fn field(&mut self, doc: Vec<String>) -> BlockItem {
         let name_tok = self.lex.next_token();
         let name = Ident {
-            name: self.text(name_tok).to_string(),
+            name: self.text(name_tok).into(),
             span: self.tspan(name_tok),
         };
         if let Some(colon) = self.lex.eat(TokenKind::Colon) {
@@ -572,7 +578,7 @@ impl<'a, 'd> Parser<'a, 'd> {
             self.lex.next_token();
             let name_tok = self.lex.eat(TokenKind::Ident)?;
             let close = self.lex.eat(TokenKind::RBracket)?;
-            let name = self.text(name_tok).to_string();
+            let name: Name = self.text(name_tok).into();
             let span = self.span(start_tok.start, close.end);
             self.diags
                 .error(span, "this list syntax is not supported")
@@ -590,7 +596,7 @@ impl<'a, 'd> Parser<'a, 'd> {
         }
         let name_tok = self.lex.eat(TokenKind::Ident)?;
         let name = Ident {
-            name: self.text(name_tok).to_string(),
+            name: self.text(name_tok).into(),
             span: self.tspan(name_tok),
         };
         let mut end = name_tok.end;
@@ -705,7 +711,7 @@ impl<'a, 'd> Parser<'a, 'd> {
             }
             self.lex.next_token();
             path.push(Ident {
-                name: self.text(t).to_string(),
+                name: self.text(t).into(),
                 span: self.tspan(t),
             });
             if self.lex.eat(TokenKind::Dot).is_none() {
@@ -713,7 +719,7 @@ impl<'a, 'd> Parser<'a, 'd> {
             }
         }
         let mut end = path.last().map_or(at.end, |p| p.span.end as usize);
-        let path_exact = exact(&mut path);
+        let path_exact: AttrPath = path.drain(..).collect();
         self.scratch.path = path;
         let path = path_exact;
         let mut args = None;
@@ -794,7 +800,7 @@ impl<'a, 'd> Parser<'a, 'd> {
             self.lex.next_token();
             if self.lex.eat(TokenKind::Colon).is_some() {
                 let name = Ident {
-                    name: self.text(t).to_string(),
+                    name: self.text(t).into(),
                     span: self.tspan(t),
                 };
                 if matches!(self.peek_kind(), TokenKind::Comma | TokenKind::RParen) {
@@ -846,7 +852,7 @@ impl<'a, 'd> Parser<'a, 'd> {
         };
         match t.kind {
             TokenKind::String => Some(Expr::String(self.string_lit(t))),
-            TokenKind::Number => Some(Expr::Number(self.text(t).to_string(), self.tspan(t))),
+            TokenKind::Number => Some(Expr::Number(self.text(t).into(), self.tspan(t))),
             TokenKind::Ident => {
                 let word = self.text(t);
                 if word.as_bytes()[0].is_ascii_digit() {
@@ -863,7 +869,7 @@ impl<'a, 'd> Parser<'a, 'd> {
                     let p = self.lex.eat(TokenKind::Ident)?;
                     end = p.end;
                 }
-                let path = self.lex.text()[t.start..end].to_string();
+                let path = self.lex.text()[t.start..end].into();
                 if self.peek_kind() == TokenKind::LParen {
                     let (args, close) = self.arguments(depth)?;
                     return Some(Expr::Call {
@@ -969,7 +975,7 @@ impl<'a, 'd> Parser<'a, 'd> {
         // value, so only strings with escapes keep their raw text
         if !inner.contains(['\\', '\t']) {
             return StringLit {
-                value: inner.to_string(),
+                value: inner.into(),
                 raw: None,
                 span: self.tspan(t),
             };
@@ -983,8 +989,8 @@ impl<'a, 'd> Parser<'a, 'd> {
                 .help("valid escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t and \\uXXXX");
         }
         StringLit {
-            value,
-            raw: Some(raw.to_string()),
+            value: value.into(),
+            raw: Some(raw.into()),
             span: self.tspan(t),
         }
     }
@@ -992,7 +998,7 @@ impl<'a, 'd> Parser<'a, 'd> {
     fn enum_value(&mut self, doc: Vec<String>) -> BlockItem {
         let t = self.lex.next_token();
         let name = Ident {
-            name: self.text(t).to_string(),
+            name: self.text(t).into(),
             span: self.tspan(t),
         };
         if !matches!(
@@ -1028,7 +1034,7 @@ impl<'a, 'd> Parser<'a, 'd> {
     fn property(&mut self) -> BlockItem {
         let t = self.lex.next_token();
         let key = Ident {
-            name: self.text(t).to_string(),
+            name: self.text(t).into(),
             span: self.tspan(t),
         };
         if self.lex.eat(TokenKind::Equals).is_none() {

@@ -238,7 +238,7 @@ fn render_block(b: &Block, out: &mut String) {
                         table.doc(&f.doc);
                         let attrs: Vec<String> = sorted(&f.attributes).map(attribute).collect();
                         table.row(
-                            vec![f.name.name.clone(), field_type(&f.ty), attrs.join(" ")],
+                            vec![f.name.name.to_string(), field_type(&f.ty), attrs.join(" ")],
                             f.trailing_comment.as_deref(),
                         );
                     }
@@ -246,12 +246,12 @@ fn render_block(b: &Block, out: &mut String) {
                         table.doc(&v.doc);
                         let attrs: Vec<String> = sorted(&v.attributes).map(attribute).collect();
                         table.row(
-                            vec![v.name.name.clone(), attrs.join(" ")],
+                            vec![v.name.name.to_string(), attrs.join(" ")],
                             v.trailing_comment.as_deref(),
                         );
                     }
                     BlockItem::Property(p) => table.row(
-                        vec![p.key.name.clone(), format!("= {}", expr(&p.value))],
+                        vec![p.key.name.to_string(), format!("= {}", expr(&p.value))],
                         p.trailing_comment.as_deref(),
                     ),
                     BlockItem::Invalid(inv) => table.rows.push(Row::Interleaved(inv.text.clone())),
@@ -302,7 +302,7 @@ fn sorted(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
 pub(crate) fn field_type(t: &FieldType) -> String {
     let mut s = match &t.unsupported {
         Some(u) => format!("Unsupported({})", string(u)),
-        None => t.name.name.clone(),
+        None => t.name.name.to_string(),
     };
     match t.arity {
         Arity::Required => {}
@@ -337,7 +337,7 @@ fn arguments(args: &[Argument]) -> String {
 pub(crate) fn expr(e: &Expr) -> String {
     match e {
         Expr::String(s) => string(s),
-        Expr::Number(n, _) | Expr::Const(n, _) => n.clone(),
+        Expr::Number(n, _) | Expr::Const(n, _) => n.to_string(),
         Expr::Array(items, _) => {
             let parts: Vec<String> = items.iter().map(expr).collect();
             format!("[{}]", parts.join(", "))
@@ -349,7 +349,7 @@ pub(crate) fn expr(e: &Expr) -> String {
 /// A string literal: as written when parsed, JSON-escaped when built by code.
 fn string(s: &StringLit) -> String {
     if let Some(raw) = &s.raw {
-        return raw.clone();
+        return raw.to_string();
     }
     let mut out = String::with_capacity(s.value.len() + 2);
     out.push('"');
