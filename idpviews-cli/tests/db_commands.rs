@@ -156,6 +156,24 @@ fn apply_verify_grants_audit() {
         text(&out.stdout)
     );
 
+    // Without a build script: the vendored package plus the product's conf and schema.
+    let conf = root().join("example-product/idp-relations.conf");
+    let product_schema = root().join("example-product/prisma/schema");
+    let from_conf = [
+        "audit",
+        "--database-url",
+        db.url(),
+        "--views",
+        package,
+        "--relations",
+        conf.to_str().unwrap(),
+        "--product-schema",
+        product_schema.to_str().unwrap(),
+    ];
+    let out = idpviews(&from_conf);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("no orphan rows"));
+
     // The IDP deletes Omar: his driver row is now an orphan.
     c.batch_execute(r#"DELETE FROM idp.users WHERE id = '0190a000-0000-7000-8000-000000000103'"#)
         .unwrap();
@@ -170,6 +188,9 @@ fn apply_verify_grants_audit() {
         stdout.contains("id=0190b000-0000-7000-8000-000000000003 idp_user_id=0190a000-0000-7000-8000-000000000103"),
         "{stdout}"
     );
+    let out = idpviews(&from_conf);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), stdout, "both ways find the same orphan");
 
     // No URL: a usage error that names the fix; a bad server: exit 1 without the password.
     let out = idpviews(&["verify", "--views", package]);
