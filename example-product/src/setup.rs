@@ -3,6 +3,7 @@
 //! product's own tables and seed. Every step is idempotent.
 
 use crate::idp;
+use idpviews::sql::quote_ident;
 use postgres::{Client, NoTls};
 use std::fmt;
 
@@ -116,10 +117,6 @@ pub fn prepare(admin_url: &str, product_role: &str) -> Result<Prepared, SetupErr
         product,
         product_config: config,
     })
-}
-
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// 32 hex characters from the OS's randomness (std's hasher keys).

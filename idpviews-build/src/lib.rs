@@ -20,6 +20,7 @@ pub mod prisma;
 mod product;
 pub mod relations;
 pub mod source;
+pub mod sql;
 pub mod suggest;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity, Span};

@@ -57,9 +57,7 @@ pub(crate) struct RowSpec<'a> {
     pub(crate) fields: &'a [RowField],
 }
 
-pub(crate) fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
+pub(crate) use idpviews_build::sql::quote_ident;
 
 /// `include_views!(...)`.
 pub(crate) fn include_views(input: ViewsInput) -> TokenStream {

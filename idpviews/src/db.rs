@@ -69,19 +69,7 @@ pub(crate) fn run_ready<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// `"name"`: a PostgreSQL identifier, double quotes doubled.
-pub(crate) fn quote_ident(name: &str) -> String {
-    let mut s = String::with_capacity(name.len() + 2);
-    s.push('"');
-    for c in name.chars() {
-        if c == '"' {
-            s.push('"');
-        }
-        s.push(c);
-    }
-    s.push('"');
-    s
-}
+pub(crate) use idpviews_build::sql::quote_ident;
 
 /// `"schema"."name"`.
 pub(crate) fn qualified(schema: &str, name: &str) -> String {

@@ -16,6 +16,7 @@ pub mod verify;
 pub mod __private;
 
 pub use idpviews_build::manifest::{self, Manifest};
+pub use idpviews_build::sql;
 pub use idpviews_macros::*;
 pub use package::{Package, PackageError};
 pub use row::{FromRow, Prefixed, RowError, RowErrorKind};

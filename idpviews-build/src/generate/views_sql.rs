@@ -39,21 +39,7 @@ pub const READ_ONLY_TRIGGER: &str = "idpviews_read_only";
 /// Name of the statement-level `BEFORE` trigger on every view.
 pub const READ_ONLY_STATEMENT_TRIGGER: &str = "idpviews_read_only_statement";
 
-/// `"name"` with inner quotes doubled. Callers validate the name first
-/// (non-empty, at most 63 bytes, no NUL).
-pub(crate) fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// `'text'` with quotes doubled (`E'...'` when it holds a backslash, so
-/// the text means the same whatever `standard_conforming_strings` says).
-pub(crate) fn quote_literal(text: &str) -> String {
-    if text.contains('\\') {
-        format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
-    } else {
-        format!("'{}'", text.replace('\'', "''"))
-    }
-}
+pub(crate) use crate::sql::{quote_ident, quote_literal};
 
 /// The tenant policy's condition on the source table: the tenant column
 /// equals the session setting [`TENANT_SETTING`], cast to the column's type.
