@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", setup::describe(e.as_ref()));
+            eprintln!("error: {}", idpviews::error_chain(e.as_ref()));
             ExitCode::FAILURE
         }
     }

@@ -87,7 +87,7 @@ pub enum QueryError {
 impl fmt::Display for QueryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            QueryError::Db(e) => write!(f, "{}", crate::setup::describe(e)),
+            QueryError::Db(e) => write!(f, "{}", idpviews::error_chain(e)),
             QueryError::Row(e) => write!(f, "cannot decode a row: {e}"),
             QueryError::WriteAccepted(sql) => {
                 write!(f, "the database accepted a write through a view: {sql}")

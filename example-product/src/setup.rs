@@ -3,6 +3,7 @@
 //! product's own tables and seed. Every step is idempotent.
 
 use crate::idp;
+use idpviews::error_chain;
 use idpviews::sql::quote_ident;
 use postgres::{Client, NoTls};
 use std::fmt;
@@ -36,20 +37,8 @@ impl std::error::Error for SetupError {}
 fn step<E: std::error::Error>(step: &'static str) -> impl FnOnce(E) -> SetupError {
     move |e| SetupError {
         step,
-        message: describe(&e),
+        message: error_chain(&e),
     }
-}
-
-/// An error with its sources (`db error: ERROR: permission denied ...`).
-pub fn describe(e: &dyn std::error::Error) -> String {
-    let mut message = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
-    message
 }
 
 /// What [`prepare`] did, for the demo output.

@@ -1,6 +1,7 @@
 //! What the database commands (`apply`, `verify`, `audit`) share: the
 //! connection and the package arguments.
 
+pub(crate) use idpviews::error_chain;
 use idpviews::Package;
 use std::path::PathBuf;
 
@@ -57,19 +58,4 @@ impl DatabaseArgs {
             1
         })
     }
-}
-
-/// An error and its causes on one line.
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !s.contains(&text) {
-            s.push_str(": ");
-            s.push_str(&text);
-        }
-        source = cause.source();
-    }
-    s
 }

@@ -85,3 +85,47 @@ impl std::error::Error for Error {
         }
     }
 }
+
+/// An error and its sources on one line (`db error: ERROR: permission
+/// denied for ...`): `postgres::Error`'s own `Display` keeps the useful part
+/// in its source. A source already contained in the text is not repeated.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        source = cause.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::error_chain;
+    use std::fmt;
+
+    #[derive(Debug)]
+    struct Outer(std::io::Error);
+    impl fmt::Display for Outer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("db error")
+        }
+    }
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn sources_are_appended_once() {
+        let e = Outer(std::io::Error::other("ERROR: permission denied"));
+        assert_eq!(error_chain(&e), "db error: ERROR: permission denied");
+        let io = std::io::Error::other("plain");
+        assert_eq!(error_chain(&io), "plain");
+    }
+}

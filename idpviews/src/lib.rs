@@ -24,6 +24,6 @@ pub use row::{FromRow, Prefixed, RowError, RowErrorKind};
 // The database side: apply, verify, grants, tenant isolation, orphan audit.
 pub use apply::{apply, apply_async, Applied, Incompatibility, ViewChange};
 pub use audit::{audit, audit_async, AuditOutcome, AuditReport, RelationAudit};
-pub use error::Error;
+pub use error::{error_chain, Error};
 pub use grants::{grants_sql, grants_sql_for_owner};
 pub use verify::{verify, verify_async, Finding, FindingKind, Severity, VerifyReport};
