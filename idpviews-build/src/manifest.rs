@@ -170,6 +170,20 @@ impl Manifest {
         serde_json::from_str(text)
     }
 
+    /// The package's identity, `sha256:<hex>` of the canonical manifest
+    /// (its on-disk JSON without product relations). The manifest lists the
+    /// hashes of the package files, so this covers the whole package: the
+    /// vendored `idp-views.lock`, a build script's `views.json` and the
+    /// runtime's compiled-in copy of the same package give the same value.
+    pub fn package_hash(&self) -> String {
+        if self.relations.is_empty() {
+            return content_hash(self.to_json().as_bytes());
+        }
+        let mut package = self.clone();
+        package.relations.clear();
+        content_hash(package.to_json().as_bytes())
+    }
+
     pub fn view(&self, name: &str) -> Option<&ManifestView> {
         self.views.iter().find(|v| v.name == name)
     }
@@ -237,6 +251,24 @@ mod tests {
         let json = m.to_json();
         assert_eq!(Manifest::from_json(&json).unwrap(), m);
         assert!(!json.contains("relations"));
+        let hash = m.package_hash();
+        assert_eq!(hash, content_hash(json.as_bytes()));
+        let mut with_relations = m.clone();
+        with_relations.relations.push(ManifestRelation {
+            view: "IdpUser".into(),
+            view_field: "drivers".into(),
+            model: "Driver".into(),
+            model_schema: "p".into(),
+            model_table: "drivers".into(),
+            model_field: "idpUser".into(),
+            fk_columns: vec!["idp_user_id".into()],
+            references: vec!["id".into()],
+            list: true,
+        });
+        assert_eq!(with_relations.package_hash(), hash, "relations are not the package");
+        let mut other = m.clone();
+        other.views[0].columns[0].sql_type = "text".into();
+        assert_ne!(other.package_hash(), hash);
         assert_eq!(
             content_hash(b"abc"),
             "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
