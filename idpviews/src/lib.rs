@@ -25,5 +25,5 @@ pub use row::{FromRow, Prefixed, RowError, RowErrorKind};
 pub use apply::{apply, apply_async, Applied, Incompatibility, ViewChange};
 pub use audit::{audit, audit_async, AuditOutcome, AuditReport, RelationAudit};
 pub use error::{error_chain, Error};
-pub use grants::{grants_sql, grants_sql_for_owner};
+pub use grants::{grants_sql, grants_sql_for_owner, grants_sql_with, GrantsOptions};
 pub use verify::{verify, verify_async, Finding, FindingKind, Severity, VerifyReport};
