@@ -69,14 +69,15 @@ END
 /// in this same transaction, else `NULL`. A value written by a session-level
 /// `SET`, by an earlier transaction or left on a pooled connection carries
 /// another transaction start time (or none) and is no tenant. Needs no
-/// transaction id, so it works on a hot standby.
+/// transaction id, so it works on a hot standby. One expression without
+/// `FROM`, so PostgreSQL inlines it (no function call per use).
 pub const CURRENT_TENANT_BODY: &str = "
 SELECT CASE
-  WHEN pg_catalog.split_part(s, '/', 1) OPERATOR(pg_catalog.=)
-       EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text
-  THEN NULLIF(pg_catalog.substr(s, pg_catalog.strpos(s, '/') OPERATOR(pg_catalog.+) 1), '')
+  WHEN pg_catalog.split_part(pg_catalog.current_setting('idpviews.tenant_id', true), '/', 1)
+       OPERATOR(pg_catalog.=) EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text
+  THEN NULLIF(pg_catalog.substr(pg_catalog.current_setting('idpviews.tenant_id', true),
+       pg_catalog.strpos(pg_catalog.current_setting('idpviews.tenant_id', true), '/') OPERATOR(pg_catalog.+) 1), '')
 END
-FROM (SELECT pg_catalog.current_setting('idpviews.tenant_id', true) AS s) AS setting
 ";
 
 /// The tenant declared in the current transaction, cast to the tenant

@@ -49,11 +49,11 @@ LANGUAGE sql
 STABLE PARALLEL SAFE
 AS $idpviews$
 SELECT CASE
-  WHEN pg_catalog.split_part(s, '/', 1) OPERATOR(pg_catalog.=)
-       EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text
-  THEN NULLIF(pg_catalog.substr(s, pg_catalog.strpos(s, '/') OPERATOR(pg_catalog.+) 1), '')
+  WHEN pg_catalog.split_part(pg_catalog.current_setting('idpviews.tenant_id', true), '/', 1)
+       OPERATOR(pg_catalog.=) EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text
+  THEN NULLIF(pg_catalog.substr(pg_catalog.current_setting('idpviews.tenant_id', true),
+       pg_catalog.strpos(pg_catalog.current_setting('idpviews.tenant_id', true), '/') OPERATOR(pg_catalog.+) 1), '')
 END
-FROM (SELECT pg_catalog.current_setting('idpviews.tenant_id', true) AS s) AS setting
 $idpviews$;
 
 -- Row-level security of the earlier tenant design on "idp"."accounts", if any, removed.
