@@ -872,3 +872,25 @@ fn applying_removes_the_row_level_security_of_the_earlier_design() {
         .unwrap();
     assert!(!row_security && policies == 0);
 }
+
+/// What a hot standby allows: a read-only transaction that never gets a
+/// transaction id. Declaring the tenant and reading through the view need
+/// none (a standby would refuse to assign one).
+#[test]
+fn declaring_a_tenant_needs_no_transaction_id() {
+    let s = setup();
+    let mut p = connect(&s.db, &s.role, None);
+    let mut tx = p.transaction().unwrap();
+    tx.batch_execute("SET TRANSACTION READ ONLY").unwrap();
+    set_tenant(&mut tx, TENANT_A).unwrap();
+    let rows = tx
+        .query(r#"SELECT email FROM idp_views."IdpUser""#, &[])
+        .unwrap();
+    assert_eq!(emails(&rows), tenant_emails(&USERS_A));
+    let xid: Option<String> = tx
+        .query_one("SELECT pg_current_xact_id_if_assigned()::text", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(xid, None, "no transaction id was assigned");
+    tx.commit().unwrap();
+}
