@@ -709,9 +709,19 @@ fn check_tenant_view(view: &ManifestView, live: &Live, findings: &mut Vec<Findin
     let calls = format!("{CURRENT_TENANT_FUNCTION}())::");
     let count =
         |text: &str| -> usize { check.iter().map(|c| text.matches(c.as_str()).count()).sum() };
-    let filtered = def
-        .rfind("WHERE (")
-        .is_some_and(|i| count(&def[i..]) == 1 && def[i..].contains(&calls));
+    // Exactly the one condition: `WHERE (<t>.<col> = ( SELECT (..current_tenant())::<type>
+    // AS current_tenant))`, nothing OR-ed or AND-ed to it.
+    let filtered = def.rfind("WHERE (").is_some_and(|i| {
+        let clause = def[i + "WHERE ".len()..].trim().trim_end_matches(';').trim_end();
+        count(clause) == 1
+            && clause.contains(&calls)
+            && clause.ends_with(&format!("AS {CURRENT_TENANT_FUNCTION}))"))
+            && clause.matches('(').count() == clause.matches(')').count()
+            && !clause.contains(" OR ")
+            && !clause.contains(" AND ")
+            && clause.starts_with('(')
+            && clause[1..].find(" = ( SELECT (").is_some_and(|j| !clause[1..j + 1].contains('('))
+    });
     if !filtered {
         findings.push(error(
             FindingKind::NoTenantFilter,

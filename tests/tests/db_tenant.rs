@@ -820,6 +820,11 @@ fn verify_reports_a_tenant_view_that_lost_its_isolation() {
         ),
     ];
     assert_ne!(tampered[1], def, "the mask pattern changed:\n{def}");
+    // a condition OR-ed to the filter
+    let where_at = def.rfind("WHERE").unwrap();
+    let widened = format!("{} OR true", def);
+    let tampered = [tampered[0].clone(), tampered[1].clone(), widened];
+    assert!(where_at > 0);
     for view in tampered {
         c.batch_execute(&format!(
             r#"CREATE OR REPLACE VIEW idp_views."IdpUser" AS {view}"#
