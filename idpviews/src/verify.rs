@@ -712,7 +712,10 @@ fn check_tenant_view(view: &ManifestView, live: &Live, findings: &mut Vec<Findin
     // Exactly the one condition: `WHERE (<t>.<col> = ( SELECT (..current_tenant())::<type>
     // AS current_tenant))`, nothing OR-ed or AND-ed to it.
     let filtered = def.rfind("WHERE (").is_some_and(|i| {
-        let clause = def[i + "WHERE ".len()..].trim().trim_end_matches(';').trim_end();
+        let clause = def[i + "WHERE ".len()..]
+            .trim()
+            .trim_end_matches(';')
+            .trim_end();
         count(clause) == 1
             && clause.contains(&calls)
             && clause.ends_with(&format!("AS {CURRENT_TENANT_FUNCTION}))"))
@@ -720,7 +723,9 @@ fn check_tenant_view(view: &ManifestView, live: &Live, findings: &mut Vec<Findin
             && !clause.contains(" OR ")
             && !clause.contains(" AND ")
             && clause.starts_with('(')
-            && clause[1..].find(" = ( SELECT (").is_some_and(|j| !clause[1..j + 1].contains('('))
+            && clause[1..]
+                .find(" = ( SELECT (")
+                .is_some_and(|j| !clause[1..j + 1].contains('('))
     });
     if !filtered {
         findings.push(error(

@@ -376,7 +376,7 @@ fn measure(
         round(c, mode, &view, &direct, t, k, &mut Times::default());
     }
     while (start.elapsed() < budget || i < 10) && i < 400 {
-        let (t, times) = if i % 2 == 0 {
+        let (t, times) = if i.is_multiple_of(2) {
             (big, &mut big_times)
         } else {
             (small[(i * 7919) % small.len()].as_str(), &mut small_times)
