@@ -756,6 +756,43 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_package_of_the_earlier_tenant_design_is_reported() {
+        let view = |owner: Option<&str>| ManifestView {
+            name: "IdpUser".into(),
+            model: "User".into(),
+            source_schema: "idp".into(),
+            source_table: "User".into(),
+            doc: None,
+            tenant_field: Some("tenantId".into()),
+            tenant_column: Some("tenant_id".into()),
+            tenant_owner: owner.map(str::to_owned),
+            columns: vec![],
+        };
+        let manifest = |owner| Manifest {
+            generated: String::new(),
+            format: idpviews_build::manifest::MANIFEST_FORMAT,
+            generator: "test".into(),
+            schema: "idp_views".into(),
+            files: Default::default(),
+            views: vec![view(owner)],
+            enums: vec![],
+            relations: vec![],
+        };
+        let kinds = |m: &Manifest| -> Vec<FindingKind> {
+            check_tenant_functions(m, &Live::default())
+                .into_iter()
+                .map(|f| f.kind)
+                .collect()
+        };
+        let old = kinds(&manifest(Some("idp_views_tenant_reader")));
+        assert!(old.contains(&FindingKind::EarlierTenantDesign), "{old:?}");
+        let new = kinds(&manifest(None));
+        assert!(!new.contains(&FindingKind::EarlierTenantDesign), "{new:?}");
+        // no functions in an empty catalog: both reported missing
+        assert_eq!(new.len(), 2, "{new:?}");
+    }
+
+    #[test]
     fn base_types() {
         assert_eq!(
             base_type("timestamp(3) without time zone"),

@@ -703,6 +703,15 @@ fn threat_model_what_a_hostile_product_role_can_and_cannot_do() {
         .query(r#"SELECT count(*) FROM idp."User""#, &[])
         .expect_err("no access to idp");
     assert_eq!(sqlstate(&e), "42501");
+    // Nor can it change the tenant functions or the views.
+    for sql in [
+        format!("CREATE OR REPLACE FUNCTION idp_views.current_tenant() RETURNS text LANGUAGE sql STABLE AS $$ SELECT '{TENANT_B}'::text $$"),
+        r#"CREATE OR REPLACE VIEW idp_views."IdpUser" AS SELECT * FROM idp_views."IdpTenant""#.to_owned(),
+        "ALTER FUNCTION idp_views.set_tenant(text) SECURITY DEFINER".to_owned(),
+    ] {
+        let e = p.batch_execute(&sql).expect_err("not the owner");
+        assert_eq!(sqlstate(&e), "42501", "{sql}: {e}");
+    }
     for forged in ["", "/", "x/"] {
         let mut tx = p.transaction().unwrap();
         tx.execute(
