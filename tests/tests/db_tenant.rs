@@ -908,3 +908,33 @@ fn declaring_a_tenant_needs_no_transaction_id() {
     assert_eq!(xid, None, "no transaction id was assigned");
     tx.commit().unwrap();
 }
+
+/// Parallel workers see the tenant the leader declared (the setting and the
+/// transaction start time are handed to them): a parallel plan returns the
+/// tenant's rows, no fewer.
+#[test]
+fn parallel_workers_see_the_declared_tenant() {
+    let s = setup();
+    let mut p = connect(&s.db, &s.role, None);
+    let mut tx = p.transaction().unwrap();
+    set_tenant(&mut tx, TENANT_A).unwrap();
+    tx.batch_execute(
+        "SELECT set_config(name, 'on', true) FROM pg_settings
+           WHERE name IN ('force_parallel_mode', 'debug_parallel_query');
+         SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0;
+         SET LOCAL min_parallel_table_scan_size = 0;",
+    )
+    .unwrap();
+    tx.batch_execute(SEQ_SCAN_ONLY).unwrap();
+    let sql = r#"SELECT email FROM idp_views."IdpUser""#;
+    let plan: Vec<String> = tx
+        .query(&format!("EXPLAIN {sql}"), &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(plan.iter().any(|l| l.contains("Gather")), "{plan:?}");
+    let rows = tx.query(sql, &[]).unwrap();
+    assert_eq!(emails(&rows), tenant_emails(&USERS_A));
+    tx.commit().unwrap();
+}
