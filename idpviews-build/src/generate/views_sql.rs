@@ -29,7 +29,9 @@ use std::fmt::Write as _;
 /// `bigint`. Anything else applying idpviews SQL should take the same lock.
 pub const ADVISORY_LOCK_KEY: i64 = i64::from_be_bytes(*b"idpviews");
 
-/// The session setting holding the caller's tenant id.
+/// The transaction-local setting `set_tenant` writes (`<start time of the
+/// transaction>/<tenant>`); read only through `current_tenant()`, which
+/// ignores a value written by any other transaction or at session level.
 pub const TENANT_SETTING: &str = "idpviews.tenant_id";
 
 /// Name of the trigger function that rejects writes (in the views schema).
