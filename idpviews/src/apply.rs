@@ -433,7 +433,13 @@ async fn attempt<C: Conn>(
     };
     let viewdefs = record::live_viewdefs(conn, schema).await?;
     let statements = package_statements(package, script);
-    let plan = plan(package, &live, applied_record.as_ref(), &viewdefs, &statements)?;
+    let plan = plan(
+        package,
+        &live,
+        applied_record.as_ref(),
+        &viewdefs,
+        &statements,
+    )?;
     if plan.newer.is_some() || (!plan.run_preamble && plan.touch.is_empty()) {
         return Ok(Applied {
             schema: schema.clone(),
@@ -534,8 +540,8 @@ fn package_statements<'p>(
     statements::split(script.body)
         .into_iter()
         .map(|s| {
-            let view = statements::target(s.text, &names)
-                .map(|i| package.manifest.views[i].name.as_str());
+            let view =
+                statements::target(s.text, &names).map(|i| package.manifest.views[i].name.as_str());
             (view, s.text)
         })
         .collect()
@@ -691,7 +697,9 @@ pub(crate) fn extends(newer: &Manifest, older: &Manifest) -> bool {
                     && n.tenant_owner == o.tenant_owner
                     && n.columns.len() >= o.columns.len()
                     && o.columns.iter().zip(&n.columns).all(|(a, b)| {
-                        a.column == b.column && a.sql_type == b.sql_type && a.enum_name == b.enum_name
+                        a.column == b.column
+                            && a.sql_type == b.sql_type
+                            && a.enum_name == b.enum_name
                     })
             })
         })
@@ -699,7 +707,9 @@ pub(crate) fn extends(newer: &Manifest, older: &Manifest) -> bool {
             newer.enum_(&o.name).is_some_and(|n| {
                 n.source_schema == o.source_schema
                     && n.db_name == o.db_name
-                    && o.values.iter().all(|v| n.values.iter().any(|w| w.label == v.label))
+                    && o.values
+                        .iter()
+                        .all(|v| n.values.iter().any(|w| w.label == v.label))
             })
         })
 }

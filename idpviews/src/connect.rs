@@ -93,11 +93,16 @@ mod tests {
 
     #[test]
     fn the_url_wins_over_the_defaults() {
-        let mut c: postgres::Config = "host=h connect_timeout=3 keepalives_idle=5".parse().unwrap();
+        let mut c: postgres::Config = "host=h connect_timeout=3 keepalives_idle=5"
+            .parse()
+            .unwrap();
         configure(&mut c);
         assert_eq!(c.get_connect_timeout(), Some(&Duration::from_secs(3)));
         assert_eq!(c.get_keepalives_idle(), Duration::from_secs(5));
-        assert_eq!(c.get_keepalives_interval(), Some(DEFAULT_KEEPALIVES_INTERVAL));
+        assert_eq!(
+            c.get_keepalives_interval(),
+            Some(DEFAULT_KEEPALIVES_INTERVAL)
+        );
         let mut d: postgres::Config = "host=a,b".parse().unwrap();
         configure(&mut d);
         assert_eq!(d.get_connect_timeout(), Some(&DEFAULT_CONNECT_TIMEOUT));

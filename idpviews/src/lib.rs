@@ -29,9 +29,9 @@ pub use apply::{
     apply, apply_async, apply_async_with, apply_with, Applied, ApplyOptions, Blocked,
     BlockingSession, Incompatibility, NewerPackage, ViewChange,
 };
-pub use connect::{connect, connect_url};
-pub use record::AppliedRecord;
 pub use audit::{audit, audit_async, AuditOutcome, AuditReport, RelationAudit};
+pub use connect::{connect, connect_url};
 pub use error::{error_chain, Error};
 pub use grants::{grants_sql, grants_sql_for_owner};
+pub use record::AppliedRecord;
 pub use verify::{verify, verify_async, Finding, FindingKind, Severity, VerifyReport};

@@ -98,8 +98,9 @@ impl AppliedRecord {
         let package_hash = text_field("package_hash")?;
         let applied_at = text_field("applied_at")?;
         let applied_by = text_field("applied_by")?;
-        let manifest: Manifest = serde_json::from_value(o.remove("manifest").unwrap_or_default())
-            .map_err(|e| format!("the applied record's manifest does not parse: {e}"))?;
+        let manifest: Manifest =
+            serde_json::from_value(o.remove("manifest").unwrap_or_default())
+                .map_err(|e| format!("the applied record's manifest does not parse: {e}"))?;
         let Some(Value::Object(views_json)) = o.remove("views") else {
             return Err("the applied record has no `views` object".into());
         };
@@ -133,7 +134,10 @@ impl AppliedRecord {
 /// The applied record of `schema`, if there is one. A schema comment that
 /// is not a record (or no schema) is `Ok(None)`; a record that does not
 /// parse is [`Error::Package`].
-pub(crate) async fn read<C: Conn>(conn: &mut C, schema: &str) -> Result<Option<AppliedRecord>, Error> {
+pub(crate) async fn read<C: Conn>(
+    conn: &mut C,
+    schema: &str,
+) -> Result<Option<AppliedRecord>, Error> {
     let rows = conn
         .query(
             "SELECT pg_catalog.obj_description(n.oid, 'pg_namespace') \

@@ -38,7 +38,8 @@ pub(crate) fn split(sql: &str) -> Vec<Statement<'_>> {
         }
         match c {
             b'\'' => {
-                let escapes = i > 0 && matches!(b[i - 1], b'E' | b'e') && !ident_byte_before(b, i - 1);
+                let escapes =
+                    i > 0 && matches!(b[i - 1], b'E' | b'e') && !ident_byte_before(b, i - 1);
                 i = quoted_end(b, i, b'\'', escapes);
             }
             b'"' => i = quoted_end(b, i, b'"', false),
