@@ -358,8 +358,19 @@ async fn apply_on<C: Conn>(
                 // kept. A failing ROLLBACK means the connection is gone,
                 // which rolls back too; report the original error.
                 let _ = conn.batch("ROLLBACK").await;
-                let Some(waiting) = failed.waiting else {
-                    return Err(failed.error);
+                let waiting = match failed.waiting {
+                    Some(w) => w,
+                    // e.g. reading a definition behind a queued ACCESS EXCLUSIVE
+                    None if failed.error.sqlstate() == Some("55P03") => Waiting::Relations {
+                        views: package
+                            .manifest
+                            .views
+                            .iter()
+                            .map(|v| qualified(&package.manifest.schema, &v.name))
+                            .collect(),
+                        sources: Vec::new(),
+                    },
+                    None => return Err(failed.error),
                 };
                 if attempts > options.retries {
                     let (waiting_for, sessions) = blockers(&mut conn, &waiting).await;
