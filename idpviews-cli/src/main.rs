@@ -45,6 +45,7 @@ mod grants;
 mod merge;
 mod validate;
 mod verify;
+mod wrap_migration;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -69,6 +70,7 @@ enum Command {
     Verify(verify::VerifyArgs),
     Grants(grants::GrantsArgs),
     Audit(audit::AuditArgs),
+    WrapMigration(wrap_migration::WrapMigrationArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::Grants(args) => grants::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::WrapMigration(args) => wrap_migration::run(args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

@@ -537,7 +537,7 @@ async fn attempt<C: Conn>(
 /// The package statements (without the transaction wrapper and the
 /// advisory lock), each with the view it belongs to (`None`: shared, e.g.
 /// the schema, the read-only trigger function, tenant setup).
-fn package_statements<'p>(
+pub(crate) fn package_statements<'p>(
     package: &'p Package,
     script: &Script<'p>,
 ) -> Vec<(Option<&'p str>, &'p str)> {
@@ -849,7 +849,7 @@ pub(crate) struct Script<'a> {
 
 impl<'a> Script<'a> {
     /// The key of the package's own advisory lock statement.
-    fn lock_key(&self) -> Option<i64> {
+    pub(crate) fn lock_key(&self) -> Option<i64> {
         let lock = self.lock?;
         let open = lock.find('(')?;
         let close = lock.rfind(')')?;

@@ -8,6 +8,7 @@ mod db;
 pub mod enums;
 mod error;
 pub mod grants;
+pub mod migration;
 pub mod package;
 pub mod record;
 pub mod row;
