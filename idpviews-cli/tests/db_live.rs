@@ -225,3 +225,50 @@ fn a_server_that_never_answers_is_an_error_within_the_connect_timeout() {
         }
     }
 }
+
+#[test]
+fn wrap_migration_rewrites_the_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("migration.sql");
+    let migration =
+        "-- AlterTable\nALTER TABLE \"idp\".\"users\" ALTER COLUMN \"email\" SET DATA TYPE VARCHAR(320);\n";
+    std::fs::write(&file, migration).unwrap();
+    let run = || {
+        idpviews()
+            .args(["wrap-migration", "--views", &package_dir()])
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("idp.users.email") && stdout.contains("IdpUser"),
+        "{stdout}"
+    );
+    let wrapped = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        wrapped.starts_with("-- idpviews wrap-migration"),
+        "{wrapped}"
+    );
+    assert!(wrapped.contains(migration.trim_end()), "{wrapped}");
+    // twice: refused, the file as it was
+    let out = run();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already wrapped"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), wrapped);
+
+    // a migration on a table no view reads: left as it is
+    let other = "-- CreateTable\nCREATE TABLE \"idp\".\"audit\" (\"id\" UUID NOT NULL);\n";
+    std::fs::write(&file, other).unwrap();
+    let out = run();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to wrap"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), other);
+}
