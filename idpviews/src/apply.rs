@@ -442,15 +442,18 @@ async fn attempt<C: Conn>(
         Err(Error::Package(_)) => None,
         Err(e) => return Err(e.into()),
     };
-    let viewdefs = record::live_viewdefs(conn, schema).await?;
+    let viewdefs = record::live_viewdefs(conn, schema, None).await?;
     let statements = package_statements(package, script);
-    let plan = plan(
+    let mut plan = plan(
         package,
         &live,
         applied_record.as_ref(),
         &viewdefs,
         &statements,
     )?;
+    if plan.newer.is_none() {
+        repair(conn, package, &mut plan).await?;
+    }
     if plan.newer.is_some() || (!plan.run_preamble && plan.touch.is_empty()) {
         return Ok(Applied {
             schema: schema.clone(),
@@ -460,59 +463,58 @@ async fn attempt<C: Conn>(
         });
     }
 
-    // Repair slot (#11): views whose read-only triggers, rules or definition
-    // were tampered with can be added to `plan.touch` (and `plan.lock`) here;
-    // they are then locked and re-created from the package like changed views.
-
-    // Lock the views that change, all within one lock_timeout budget, so a
-    // reader waits at most that long behind this apply.
+    // Run the statements of the views that change (and the shared ones),
+    // in package order, one group per view, each with what is left of one
+    // lock_timeout budget: a reader of any of those views waits at most that
+    // long behind this apply. (Not `LOCK TABLE`: on a view it also locks the
+    // IDP tables under it.)
     let started = Instant::now();
-    let remaining = |started: Instant| options.lock_timeout.saturating_sub(started.elapsed());
-    for view in &plan.lock {
+    let mut groups: Vec<(Option<&str>, Vec<&str>)> = Vec::new();
+    for (view, text) in &statements {
+        let run = match view {
+            None => plan.run_preamble,
+            Some(v) => plan.touch.contains(*v),
+        };
+        if !run {
+            continue;
+        }
+        match groups.last_mut() {
+            Some((g, texts)) if g == view => texts.push(text),
+            _ => groups.push((*view, vec![text])),
+        }
+    }
+    for (_, texts) in groups {
+        let remaining = options.lock_timeout.saturating_sub(started.elapsed());
         let sql = format!(
-            "SET LOCAL lock_timeout = '{}ms'; LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
-            millis(remaining(started)),
-            qualified(schema, view)
+            "SET LOCAL lock_timeout = '{}ms';\n{}",
+            millis(remaining),
+            texts.join("\n")
         );
         if let Err(e) = conn.batch(&sql).await {
             let waiting = is_lock_timeout(&e).then(|| plan.waiting(package));
             return Err(Failed {
-                error: Error::db(format!("locking view \"{view}\""))(e),
+                error: Error::db(
+                    "applying the views package failed (rolled back, the database is unchanged)",
+                )(e),
                 waiting,
             });
         }
     }
-    let body: Vec<&str> = statements
-        .iter()
-        .filter(|(view, _)| match view {
-            None => plan.run_preamble,
-            Some(v) => plan.touch.contains(*v),
-        })
-        .map(|(_, s)| *s)
-        .collect();
-    let sql = format!(
-        "SET LOCAL lock_timeout = '{}ms';\n{}",
-        millis(remaining(started)),
-        body.join("\n")
-    );
-    if let Err(e) = conn.batch(&sql).await {
-        let waiting = is_lock_timeout(&e).then(|| plan.waiting(package));
-        return Err(Failed {
-            error: Error::db(
-                "applying the views package failed (rolled back, the database is unchanged)",
-            )(e),
-            waiting,
-        });
-    }
 
     // the new record: fingerprints of what was (re)created, the rest kept
-    let after = record::live_viewdefs(conn, schema).await?;
+    let touched: Vec<String> = plan.touch.iter().cloned().collect();
+    let after = record::live_viewdefs(conn, schema, Some(&touched)).await?;
     let mut views = BTreeMap::new();
     for view in &package.manifest.views {
         let sql = create_statement(&statements, schema, &view.name)
             .map(record::fingerprint)
             .unwrap_or_default();
-        let viewdef = after.get(&view.name).cloned().unwrap_or_default();
+        // untouched views: as before (they matched)
+        let viewdef = after
+            .get(&view.name)
+            .or_else(|| viewdefs.get(&view.name))
+            .cloned()
+            .unwrap_or_default();
         views.insert(view.name.clone(), ViewPrint { sql, viewdef });
     }
     let mut manifest = package.manifest.clone();
@@ -541,18 +543,18 @@ pub(crate) fn package_statements<'p>(
     package: &'p Package,
     script: &Script<'p>,
 ) -> Vec<(Option<&'p str>, &'p str)> {
-    let schema = &package.manifest.schema;
-    let names: Vec<String> = package
+    let names: std::collections::HashMap<&str, usize> = package
         .manifest
         .views
         .iter()
-        .map(|v| qualified(schema, &v.name))
+        .enumerate()
+        .map(|(i, v)| (v.name.as_str(), i))
         .collect();
     statements::split(script.body)
         .into_iter()
         .map(|s| {
-            let view =
-                statements::target(s.text, &names).map(|i| package.manifest.views[i].name.as_str());
+            let view = statements::target(s.text, &package.manifest.schema, &names)
+                .map(|i| package.manifest.views[i].name.as_str());
             (view, s.text)
         })
         .collect()
@@ -574,12 +576,50 @@ fn create_statement<'p>(
         })
 }
 
+/// The repair step: what `verify` (catalog reads only, no lock on a view)
+/// finds wrong with views the plan leaves untouched. A view with an error
+/// (e.g. its read-only trigger dropped) is re-created from the package like
+/// a changed view; any error re-runs the package's shared statements (e.g.
+/// the tenant row-level security setup).
+///
+/// Repair slot (#11): `crate::repair` replaces or refines this (restore or
+/// refuse per finding); it may add views to `plan.touch`/`plan.lock` and set
+/// `plan.run_preamble`.
+async fn repair<C: Conn>(conn: &mut C, package: &Package, plan: &mut Plan) -> Result<(), Error> {
+    let live = crate::verify::read_live(conn, &package.manifest)
+        .await
+        .map_err(Error::db("reading the database catalog"))?;
+    let report = crate::verify::check(&package.manifest, &live);
+    if report.is_ok() {
+        return Ok(());
+    }
+    plan.run_preamble = true;
+    for object in &report.objects {
+        let broken = object
+            .findings
+            .iter()
+            .any(|f| f.severity == crate::Severity::Error);
+        let Some(view) = object.object.strip_prefix("view ") else {
+            continue;
+        };
+        if !broken || plan.touch.contains(view) || package.manifest.view(view).is_none() {
+            continue;
+        }
+        plan.touch.insert(view.to_owned());
+        plan.lock.push(view.to_owned());
+        if let Some(entry) = plan.views.iter_mut().find(|(v, _)| v == view) {
+            entry.1 = ViewChange::Replaced;
+        }
+    }
+    Ok(())
+}
+
 /// What an attempt will do.
 struct Plan {
     views: Vec<(String, ViewChange)>,
     /// Views whose statements run.
     touch: BTreeSet<String>,
-    /// Existing views among them: locked first.
+    /// Existing views among them (they wait for readers).
     lock: Vec<String>,
     /// Whether the package's shared statements run.
     run_preamble: bool,

@@ -182,16 +182,20 @@ pub(crate) fn fingerprint(text: &str) -> String {
 }
 
 /// `pg_get_viewdef` fingerprints of the views of `schema`, by name.
+/// `only`: just these views (all when `None`).
 pub(crate) async fn live_viewdefs<C: Conn>(
     conn: &mut C,
     schema: &str,
+    only: Option<&[String]>,
 ) -> Result<BTreeMap<String, String>, Error> {
+    let all = only.is_none();
+    let names: Vec<String> = only.map(<[String]>::to_vec).unwrap_or_default();
     let rows = conn
         .query(
             "SELECT c.relname::text, pg_catalog.pg_get_viewdef(c.oid) \
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = $1 AND c.relkind = 'v'",
-            &[&schema],
+             WHERE n.nspname = $1 AND c.relkind = 'v' AND ($2 OR c.relname = ANY ($3))",
+            &[&schema, &all, &names],
         )
         .await
         .map_err(Error::db("reading the view definitions"))?;

@@ -130,27 +130,38 @@ fn dollar_tag(sql: &str, at: usize) -> Option<&str> {
     ok.then(|| &sql[at..at + end + 2])
 }
 
-/// Which of `views` (qualified, quoted names such as `"idp_views"."IdpUser"`)
-/// a package statement is about: the first one it names as a whole token.
-pub(crate) fn target(statement: &str, views: &[String]) -> Option<usize> {
-    views
-        .iter()
-        .enumerate()
-        .filter_map(|(i, v)| find_token(statement, v).map(|at| (at, i)))
-        .min_by_key(|(at, _)| *at)
-        .map(|(_, i)| i)
-}
-
-fn find_token(haystack: &str, needle: &str) -> Option<usize> {
+/// Which view of `schema` a package statement is about: the first
+/// `"schema"."name"` it names whose name is in `views` (name -> index).
+pub(crate) fn target(
+    statement: &str,
+    schema: &str,
+    views: &std::collections::HashMap<&str, usize>,
+) -> Option<usize> {
+    let prefix = format!("{}.\"", crate::db::quote_ident(schema));
     let mut from = 0;
-    while let Some(n) = haystack[from..].find(needle) {
-        let at = from + n;
-        let after = haystack[at + needle.len()..].bytes().next();
-        if !matches!(after, Some(c) if c == b'.' || c == b'"' || c.is_ascii_alphanumeric() || c == b'_')
-        {
-            return Some(at);
+    while let Some(n) = statement[from..].find(&prefix) {
+        let start = from + n + prefix.len();
+        // the quoted name: up to the first `"` not doubled
+        let b = statement.as_bytes();
+        let mut i = start;
+        let mut name = String::new();
+        while i < b.len() {
+            if b[i] == b'"' {
+                if b.get(i + 1) == Some(&b'"') {
+                    name.push('"');
+                    i += 2;
+                    continue;
+                }
+                break;
+            }
+            let ch = statement[i..].chars().next().unwrap_or('"');
+            name.push(ch);
+            i += ch.len_utf8();
         }
-        from = at + 1;
+        if let Some(&index) = views.get(name.as_str()) {
+            return Some(index);
+        }
+        from = start;
     }
     None
 }
@@ -177,15 +188,14 @@ mod tests {
 
     #[test]
     fn targets_whole_names_only() {
-        let views = vec!["\"s\".\"User\"".to_owned(), "\"s\".\"UserRole\"".to_owned()];
-        assert_eq!(
-            target("CREATE OR REPLACE VIEW \"s\".\"UserRole\" AS", &views),
-            Some(1)
-        );
-        assert_eq!(
-            target("COMMENT ON VIEW \"s\".\"User\" IS 'x'", &views),
-            Some(0)
-        );
-        assert_eq!(target("CREATE FUNCTION \"s\".\"f\"()", &views), None);
+        let views = [("User", 0), ("UserRole", 1), ("a\"b", 2)]
+            .into_iter()
+            .collect();
+        let t = |s: &str| target(s, "s", &views);
+        assert_eq!(t("CREATE OR REPLACE VIEW \"s\".\"UserRole\" AS"), Some(1));
+        assert_eq!(t("COMMENT ON VIEW \"s\".\"User\" IS 'x'"), Some(0));
+        assert_eq!(t("ALTER VIEW \"s\".\"a\"\"b\" OWNER TO r"), Some(2));
+        assert_eq!(t("CREATE FUNCTION \"s\".\"f\"()"), None);
+        assert_eq!(t("CREATE VIEW \"t\".\"User\""), None);
     }
 }

@@ -366,7 +366,10 @@ async fn verify_on<C: Conn>(mut conn: C, manifest: &Manifest) -> Result<VerifyRe
     Ok(report)
 }
 
-async fn read_live<C: Conn>(conn: &mut C, manifest: &Manifest) -> Result<Live, postgres::Error> {
+pub(crate) async fn read_live<C: Conn>(
+    conn: &mut C,
+    manifest: &Manifest,
+) -> Result<Live, postgres::Error> {
     let schema = manifest.schema.as_str();
     let mut live = Live {
         schema_exists: catalog::schema_exists(conn, schema).await?,

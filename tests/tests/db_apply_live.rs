@@ -196,6 +196,11 @@ fn an_upgrade_behind_a_long_reader_gives_up_naming_it_and_succeeds_later() {
         .unwrap()
         .get(0);
     assert_eq!(n, 2);
+    // Nor is the IDP: its table under the view can be read and written.
+    let n = observer
+        .execute(r#"UPDATE idp."User" SET nickname = nickname"#, &[])
+        .expect("the IDP table is not locked by the waiting upgrade");
+    assert_eq!(n, 5);
     let mut new_reader = db.connect();
     let n: i64 = new_reader
         .query_one("SELECT count(*) FROM idp_views.\"IdpUser\"", &[])
