@@ -391,3 +391,39 @@ fn connecting_to_a_server_that_never_answers_times_out() {
     assert!(matches!(err, Error::Timeout(_)), "{err:?}");
     assert!(err.to_string().contains("no answer within 1 s"), "{err}");
 }
+
+#[test]
+fn a_package_older_by_an_enum_value_is_a_noop() {
+    let db = idp_db();
+    let mut c = db.connect();
+    c.batch_execute("ALTER TYPE idp.user_type ADD VALUE 'OWNER'")
+        .unwrap();
+    let v2_prisma = IDP_PRISMA.replace("  DISPATCHER\n", "  DISPATCHER\n  OWNER\n");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("schema.prisma"), v2_prisma).unwrap();
+    std::fs::write(dir.path().join("idp-views.toml"), VIEWS_BASE).unwrap();
+    let g = idpviews_build::generate::Generator::new(
+        dir.path().join("schema.prisma"),
+        dir.path().join("idp-views.toml"),
+        dir.path().join("out"),
+    )
+    .generate()
+    .unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let v2 = idpviews::Package {
+        manifest: g.manifest().clone(),
+        sql: g
+            .file(idpviews_build::manifest::SQL_FILE)
+            .unwrap()
+            .to_owned()
+            .into(),
+    };
+    let v1 = package(VIEWS_BASE);
+    assert_ne!(v1.manifest.package_hash(), v2.manifest.package_hash());
+    idpviews::apply(&mut c, &v2).unwrap();
+    let applied = idpviews::apply(&mut c, &v1).expect("v1 after v2");
+    assert!(applied.newer.is_some(), "{applied}");
+    assert!(idpviews::verify(&mut c, &v1).unwrap().is_ok());
+    // and the other way round: v2 after v1 upgrades (nothing to replace)
+    let applied = idpviews::apply(&mut c, &v2).unwrap();
+    assert!(applied.newer.is_none() && applied.is_noop(), "{applied}");
+}
