@@ -506,7 +506,7 @@ async fn attempt<C: Conn>(
     let after = record::live_viewdefs(conn, schema, Some(&touched)).await?;
     let mut views = BTreeMap::new();
     for view in &package.manifest.views {
-        let sql = create_statement(&statements, schema, &view.name)
+        let sql = create_statement(&statements, &view.name)
             .map(record::fingerprint)
             .unwrap_or_default();
         // untouched views: as before (they matched)
@@ -561,11 +561,7 @@ pub(crate) fn package_statements<'p>(
 }
 
 /// The `CREATE ... VIEW` statement of `view` in the package.
-fn create_statement<'p>(
-    statements: &[(Option<&'p str>, &'p str)],
-    _schema: &str,
-    view: &str,
-) -> Option<&'p str> {
+fn create_statement<'p>(statements: &[(Option<&'p str>, &'p str)], view: &str) -> Option<&'p str> {
     statements
         .iter()
         .filter(|(v, _)| *v == Some(view))
@@ -695,7 +691,7 @@ fn plan(
             continue;
         };
         let matches_record = applied.is_some_and(|r| {
-            let sql = create_statement(statements, &m.schema, &view.name).map(record::fingerprint);
+            let sql = create_statement(statements, &view.name).map(record::fingerprint);
             r.views.get(&view.name).map(|p| &p.sql) == sql.as_ref() && as_recorded(r, &view.name)
         });
         let same_columns = rel.columns.len() == view.columns.len()
