@@ -5,7 +5,7 @@
 use crate::idp;
 use idpviews::error_chain;
 use idpviews::sql::quote_ident;
-use postgres::{Client, NoTls};
+use postgres::Client;
 use std::fmt;
 
 /// The IDP's tables, as its migrations create them.
