@@ -16,11 +16,14 @@
 //!    (appended columns, added views, added enum labels), nothing runs
 //!    either. A change `CREATE OR REPLACE VIEW` cannot make is refused, by
 //!    name, before anything runs;
-//! 3. the views that change are locked (`ACCESS EXCLUSIVE`) together, all
-//!    within one `lock_timeout` budget, then the package statements of
-//!    those views (and the package's shared statements) run, the record is
-//!    rewritten, and the transaction commits at once;
-//! 4. a lock wait that times out rolls everything back; after bounded
+//! 3. the repair step: what `verify`'s catalog checks find broken is
+//!    re-created too;
+//! 4. the package statements of the views that change (and the package's
+//!    shared statements) run view by view, each group with what is left of
+//!    one `lock_timeout` budget (`CREATE OR REPLACE VIEW` takes `ACCESS
+//!    EXCLUSIVE` on its view only), the record is rewritten, and the
+//!    transaction commits at once;
+//! 5. a lock wait that times out rolls everything back; after bounded
 //!    retries with backoff, [`Error::Blocked`] names the blocking sessions.
 
 use crate::catalog::{self, Relation};
