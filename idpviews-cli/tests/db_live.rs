@@ -272,3 +272,52 @@ fn wrap_migration_rewrites_the_file_once() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to wrap"));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), other);
 }
+
+#[test]
+fn a_blocked_apply_exits_1_naming_the_blocker() {
+    let db = idp_db();
+    let pkg = package_dir();
+    let mut c = db.connect();
+    let out = idpviews()
+        .args(["apply", "--database-url", db.url(), "--views", &pkg])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    c.batch_execute(
+        "CREATE OR REPLACE VIEW idp_views.\"IdpTenant\" AS \
+         SELECT id, name, slug, is_active, created_at FROM idp.tenants WHERE true",
+    )
+    .unwrap();
+    let mut reader = db.connect();
+    reader
+        .batch_execute("BEGIN; SELECT count(*) FROM idp_views.\"IdpTenant\";")
+        .unwrap();
+    let pid: i32 = reader
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    let child = idpviews()
+        .args(["apply", "--database-url", db.url(), "--views", &pkg])
+        .args(["--lock-timeout", "300ms", "--retries", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (code, stderr) = wait_bounded(child, Duration::from_secs(60));
+    assert_eq!(code, Some(1), "{stderr}");
+    for needle in [
+        &format!("pid {pid}"),
+        "2 attempt(s), lock timeout 300 ms",
+        "nothing was changed",
+        "how to proceed",
+    ] {
+        assert!(stderr.contains(needle), "`{needle}` missing: {stderr}");
+    }
+    reader.batch_execute("COMMIT").unwrap();
+    let out = idpviews()
+        .args(["apply", "--database-url", db.url(), "--views", &pkg])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("IdpTenant: replaced"));
+}
