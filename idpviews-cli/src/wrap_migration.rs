@@ -34,6 +34,11 @@ pub(crate) struct WrapMigrationArgs {
     /// Print the wrapped migration instead of rewriting the file.
     #[arg(long)]
     pub stdout: bool,
+    /// Also check this database now: refuse when a product object depends
+    /// on a view the migration would drop (the wrapped file checks again
+    /// when it runs). Not read from DATABASE_URL.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
 }
 
 /// Runs the command; returns the process exit status.
@@ -60,10 +65,33 @@ pub(crate) fn run(args: &WrapMigrationArgs) -> i32 {
             return 1;
         }
     };
-    let Some(sql) = wrapped.sql else {
+    let Some(sql) = wrapped.sql.clone() else {
         println!("{path}: changes no table the views read: nothing to wrap (left as it is)");
         return 0;
     };
+    if let Some(url) = &args.database_url {
+        let found = idpviews::connect_url(url).and_then(|mut client| {
+            idpviews::migration::dependents(&mut client, &package, &wrapped)
+        });
+        match found {
+            Ok(found) if found.is_empty() => {}
+            Ok(found) => {
+                eprintln!(
+                    "error: {path}: the migration must drop views that product objects depend on \
+                     (never CASCADE); drop or change those objects first, in the product's own \
+                     migration:"
+                );
+                for (view, object) in found {
+                    eprintln!("  - {view}: {object}");
+                }
+                return 1;
+            }
+            Err(e) => {
+                eprintln!("error: {}", idpviews::error_chain(&e));
+                return 1;
+            }
+        }
+    }
     if args.stdout {
         print!("{sql}");
         return 0;

@@ -279,6 +279,41 @@ pub fn wrap(package: &Package, migration: &str, lock_timeout: Duration) -> Resul
     })
 }
 
+/// Objects that depend on a view the wrapped migration would drop, in the
+/// database `client` is connected to now, as `(view, object)`: what
+/// `wrap-migration --database-url` refuses on up front (the wrapped file
+/// checks again when it runs). Reads the catalogs only.
+pub fn dependents(
+    client: &mut postgres::Client,
+    package: &Package,
+    wrapped: &Wrapped,
+) -> Result<Vec<(String, String)>, Error> {
+    let tables: Vec<String> = wrapped.touched.iter().map(Touched::table_sql).collect();
+    let columns: Vec<Option<String>> = wrapped.touched.iter().map(|t| t.column.clone()).collect();
+    let rows = client
+        .query(
+            "SELECT DISTINCT c.relname::text, \
+                    pg_catalog.pg_describe_object(d2.classid, d2.objid, d2.objsubid) \
+             FROM unnest($1::text[], $2::text[]) AS x(tbl, col) \
+             JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass \
+               AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = to_regclass(x.tbl) \
+               AND (x.col IS NULL OR d.refobjsubid = (SELECT a.attnum FROM pg_catalog.pg_attribute a \
+                    WHERE a.attrelid = to_regclass(x.tbl) AND a.attname = x.col AND NOT a.attisdropped)) \
+             JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid \
+             JOIN pg_catalog.pg_class c ON c.oid = r.ev_class \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             JOIN pg_catalog.pg_depend d2 ON d2.refclassid = 'pg_catalog.pg_class'::regclass \
+               AND d2.refobjid = c.oid AND d2.deptype = 'n' \
+             LEFT JOIN pg_catalog.pg_rewrite r2 ON d2.classid = 'pg_catalog.pg_rewrite'::regclass \
+               AND r2.oid = d2.objid \
+             WHERE n.nspname = $3 AND c.relkind = 'v' AND r2.ev_class IS DISTINCT FROM c.oid \
+             ORDER BY 1, 2",
+            &[&tables, &columns, &package.manifest.schema],
+        )
+        .map_err(Error::db("looking for objects that depend on the views"))?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
 /// `line:col` of a byte offset.
 fn position(text: &str, at: usize) -> String {
     let before = &text[..at.min(text.len())];

@@ -115,6 +115,11 @@ fn migrate(
 ) -> idpviews::migration::Wrapped {
     let wrapped = idpviews::migration::wrap(v2, migration, Duration::from_secs(5)).unwrap();
     let sql = wrapped.sql.clone().expect("the migration is wrapped");
+    let mut c = db.connect();
+    assert_eq!(
+        idpviews::migration::dependents(&mut c, v2, &wrapped).unwrap(),
+        []
+    );
     with_readers(db, reader_sql, || {
         let mut c = db.connect();
         c.batch_execute(&sql)
@@ -261,12 +266,14 @@ fn a_product_object_over_an_affected_view_stops_the_migration() {
         "@map(\"created_at\") @db.Timestamptz(3)",
     );
     let migration = "-- AlterTable\nALTER TABLE \"idp\".\"User\" ALTER COLUMN \"created_at\" SET DATA TYPE TIMESTAMPTZ(3);\n";
-    let wrapped = idpviews::migration::wrap(
-        &package_from(&v2_prisma, VIEWS_BASE),
-        migration,
-        Duration::from_secs(3),
-    )
-    .unwrap();
+    let v2 = package_from(&v2_prisma, VIEWS_BASE);
+    let wrapped = idpviews::migration::wrap(&v2, migration, Duration::from_secs(3)).unwrap();
+    // Up front, against the database as it is now ...
+    let found = idpviews::migration::dependents(&mut c, &v2, &wrapped).unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "IdpUser");
+    assert!(found[0].1.contains("product.emails"), "{found:?}");
+    // ... and when the file runs.
     let e = c
         .batch_execute(&wrapped.sql.unwrap())
         .expect_err("a product view depends on IdpUser");
