@@ -321,3 +321,42 @@ fn a_blocked_apply_exits_1_naming_the_blocker() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("IdpTenant: replaced"));
 }
+
+#[test]
+fn wrap_migration_refuses_up_front_when_a_product_view_depends() {
+    let db = idp_db();
+    let pkg = package_dir();
+    let out = idpviews()
+        .args(["apply", "--database-url", db.url(), "--views", &pkg])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let mut c = db.connect();
+    c.batch_execute(
+        r#"CREATE SCHEMA product; CREATE VIEW product.emails AS SELECT email FROM idp_views."IdpUser";"#,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("migration.sql");
+    let migration =
+        "-- AlterTable\nALTER TABLE \"idp\".\"users\" ALTER COLUMN \"email\" SET DATA TYPE VARCHAR(320);\n";
+    std::fs::write(&file, migration).unwrap();
+    let out = idpviews()
+        .args([
+            "wrap-migration",
+            "--views",
+            &pkg,
+            "--database-url",
+            db.url(),
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("IdpUser: rule _RETURN on view product.emails"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), migration);
+}
