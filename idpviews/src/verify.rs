@@ -27,6 +27,8 @@ pub use idpviews_build::generate::{
 pub enum Severity {
     Error,
     Warning,
+    /// Information, e.g. that a newer compatible package is applied.
+    Note,
 }
 
 /// What is wrong, with the names needed to act on it.
@@ -92,6 +94,11 @@ pub enum FindingKind {
     EarlierTenantDesign,
     /// A view in the schema that the package does not list (warning).
     ExtraView,
+    /// The applied record names a newer package that extends this one
+    /// (note): this package reads the database correctly.
+    NewerPackage {
+        package_hash: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +170,7 @@ impl fmt::Display for VerifyReport {
                 let status = match finding.severity {
                     Severity::Error => "error",
                     Severity::Warning => "warning",
+                    Severity::Note => "note",
                 };
                 rows.push((object, status, &finding.message));
             }
@@ -290,10 +298,33 @@ async fn verify_on<C: Conn>(mut conn: C, manifest: &Manifest) -> Result<VerifyRe
     let live = read_live(&mut conn, manifest)
         .await
         .map_err(Error::db("reading the database catalog"))?;
-    Ok(check(manifest, &live))
+    let mut report = check(manifest, &live);
+    // A newer package that extends this one (see `apply`): say so.
+    if let Ok(Some(r)) = crate::record::read(&mut conn, &manifest.schema).await {
+        if r.package_hash != manifest.package_hash() && crate::apply::extends(&r.manifest, manifest)
+        {
+            if let Some(schema) = report.objects.first_mut() {
+                schema.findings.push(Finding {
+                    severity: Severity::Note,
+                    kind: FindingKind::NewerPackage {
+                        package_hash: r.package_hash.clone(),
+                    },
+                    message: format!(
+                        "a newer package that extends this one is applied ({}, {}); this \
+                         package reads it as is",
+                        r.package_hash, r.applied_at
+                    ),
+                });
+            }
+        }
+    }
+    Ok(report)
 }
 
-async fn read_live<C: Conn>(conn: &mut C, manifest: &Manifest) -> Result<Live, postgres::Error> {
+pub(crate) async fn read_live<C: Conn>(
+    conn: &mut C,
+    manifest: &Manifest,
+) -> Result<Live, postgres::Error> {
     let schema = manifest.schema.as_str();
     let mut live = Live {
         schema_exists: catalog::schema_exists(conn, schema).await?,
