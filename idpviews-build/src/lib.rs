@@ -14,14 +14,14 @@ pub mod error;
 pub mod fs;
 #[cfg(feature = "generate")]
 pub mod generate;
-pub mod manifest;
 pub mod merge;
 pub mod prisma;
 mod product;
 pub mod relations;
 pub mod source;
-pub mod sql;
-pub mod suggest;
+
+// The shared rules live in `idpviews-core`; their paths here keep working.
+pub use idpviews_core::{files, ident, manifest, markers, names, sql, suggest, types};
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity, Span};
 pub use error::Error;

@@ -18,9 +18,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Marker comment opening the product relations of a view.
-pub const START_MARKER: &str = "PRODUCT_RELATIONS_START";
+pub const START_MARKER: &str = crate::markers::RELATIONS_START;
 /// Marker comment closing the product relations of a view.
-pub const END_MARKER: &str = "PRODUCT_RELATIONS_END";
+pub const END_MARKER: &str = crate::markers::RELATIONS_END;
 
 const SUBMODULE_HELP: &str =
     "the package is usually a git submodule: run `git submodule update --init`";
@@ -142,14 +142,9 @@ pub fn load_package(
             .help("a views package never holds relations: regenerate it in the IDP");
         return Ok(None);
     }
-    if manifest.format > manifest::MANIFEST_FORMAT {
+    if let Err(e) = manifest::check_format(manifest.format) {
         diags
-            .error_unspanned(format!(
-                "the views package `{}` has manifest format {}, this idpviews-build reads format {}",
-                dir.display(),
-                manifest.format,
-                manifest::MANIFEST_FORMAT
-            ))
+            .error_unspanned(format!("the views package `{}`: {e}", dir.display()))
             .help("upgrade `idpviews-build` to the version the IDP generated the package with");
         return Ok(None);
     }
@@ -296,13 +291,10 @@ pub struct Merged {
     pub views_json: String,
 }
 
-/// Whether `s` is a plain SQL identifier we accept for schema names:
-/// `[A-Za-z_][A-Za-z0-9_]*`, at most 63 bytes (PostgreSQL's limit).
+/// Whether `s` is a plain SQL identifier we accept for schema names: see
+/// [`crate::ident::is_plain_ident`].
 pub fn is_valid_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && s.len() <= 63
+    crate::ident::is_plain_ident(s)
 }
 
 /// Merges `relations` (from `relations_file`) into `package`, checking them
@@ -1219,15 +1211,5 @@ mod tests {
             assert!(merged.is_none());
             let _ = diags.render(&sources, false);
         }
-    }
-
-    #[test]
-    fn identifiers() {
-        assert!(is_valid_identifier("idp_views"));
-        assert!(is_valid_identifier("_x1"));
-        assert!(!is_valid_identifier("idp-views"));
-        assert!(!is_valid_identifier("1x"));
-        assert!(!is_valid_identifier(""));
-        assert!(!is_valid_identifier(&"a".repeat(64)));
     }
 }

@@ -9,13 +9,13 @@
 
 use crate::catalog::{self, Relation};
 use crate::db::{qualified, run_ready, AsyncConn, Conn, SyncConn};
+use crate::manifest::ManifestView;
 use crate::{Error, Package};
-use idpviews_build::manifest::ManifestView;
 use std::fmt;
 
 /// Advisory lock key used when the package SQL does not take one itself:
 /// the generator's own key.
-pub const DEFAULT_LOCK_KEY: i64 = idpviews_build::generate::ADVISORY_LOCK_KEY;
+pub const DEFAULT_LOCK_KEY: i64 = idpviews_core::names::ADVISORY_LOCK_KEY;
 
 /// What [`apply`] did, per view of the package, in package order.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,13 +11,10 @@
 //! operator's job, so the output holds no secret and can be committed.
 
 use crate::db::quote_ident;
+use crate::manifest::Manifest;
 use crate::Error;
-use idpviews_build::manifest::Manifest;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-
-/// The longest identifier PostgreSQL keeps (`NAMEDATALEN - 1` bytes).
-const MAX_IDENT: usize = 63;
 
 /// The grants for `role` on `product_schema`, for views owned by the role
 /// that runs the script (`CURRENT_USER`). See [`grants_sql_for_owner`].
@@ -134,17 +131,9 @@ pub fn grants_sql_for_owner(
 }
 
 fn check_ident(what: &str, name: &str) -> Result<(), Error> {
-    if name.is_empty() {
-        return Err(Error::InvalidInput(format!("the {what} name is empty")));
-    }
-    if name.len() > MAX_IDENT {
+    if let Some(problem) = idpviews_core::ident::ident_problem(name) {
         return Err(Error::InvalidInput(format!(
-            "the {what} name \"{name}\" is longer than {MAX_IDENT} bytes; PostgreSQL would truncate it"
-        )));
-    }
-    if let Some(c) = name.chars().find(|c| c.is_control()) {
-        return Err(Error::InvalidInput(format!(
-            "the {what} name {name:?} contains the control character {c:?}"
+            "the {what} name {name:?} cannot be a PostgreSQL identifier: {problem}"
         )));
     }
     Ok(())
@@ -153,7 +142,7 @@ fn check_ident(what: &str, name: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use idpviews_build::manifest::{ManifestView, MANIFEST_FORMAT};
+    use crate::manifest::{ManifestView, MANIFEST_FORMAT};
 
     fn manifest() -> Manifest {
         Manifest {

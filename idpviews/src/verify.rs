@@ -13,12 +13,13 @@
 
 use crate::catalog::{self, Relation};
 use crate::db::{run_ready, AsyncConn, Conn, SyncConn};
+use crate::manifest::{Manifest, ManifestView};
 use crate::{Error, Package};
-use idpviews_build::manifest::{Manifest, ManifestView};
+use idpviews_core::types::strip_type_modifiers;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use idpviews_build::generate::{
+pub use idpviews_core::names::{
     tenant_policy_name, ALL_POLICY, REJECT_WRITE_FUNCTION, TENANT_SETTING,
 };
 
@@ -522,21 +523,6 @@ pub(crate) fn check(manifest: &Manifest, live: &Live) -> VerifyReport {
     }
 }
 
-/// `timestamp(3) without time zone` -> `timestamp without time zone`.
-fn base_type(sql_type: &str) -> String {
-    let mut out = String::with_capacity(sql_type.len());
-    let mut depth = 0usize;
-    for c in sql_type.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
 const INSTEAD_OF_EVENTS: [(i32, &str); 3] = [(4, "INSERT"), (16, "UPDATE"), (8, "DELETE")];
 const TRIGGER_TYPE_ROW: i32 = 1;
 const TRIGGER_TYPE_INSTEAD: i32 = 64;
@@ -597,7 +583,8 @@ fn check_view(schema: &str, view: &ManifestView, live: &Live) -> Vec<Finding> {
                         "column \"{}\" is {} in the database, {} in the package",
                         want.column, found.sql_type, want.sql_type
                     );
-                    if base_type(&found.sql_type) == base_type(&want.sql_type) {
+                    if strip_type_modifiers(&found.sql_type) == strip_type_modifiers(&want.sql_type)
+                    {
                         findings.push(warning(
                             FindingKind::ColumnTypeModifier {
                                 column: kind_args.0,
@@ -770,21 +757,5 @@ fn check_tenant_rls(view: &ManifestView, owner: &str, live: &Live, findings: &mu
                  `{TENANT_SETTING}` setting (expected \"{policy}\"): apply the package"
             ),
         ));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base_types() {
-        assert_eq!(
-            base_type("timestamp(3) without time zone"),
-            "timestamp without time zone"
-        );
-        assert_eq!(base_type("numeric(10,2)"), "numeric");
-        assert_eq!(base_type("character varying(255)[]"), "character varying[]");
-        assert_eq!(base_type("text"), "text");
     }
 }

@@ -22,25 +22,17 @@
 //! condition of the caller that is not `LEAKPROOF`, so a leaky function sees
 //! only the tenant's rows.
 
-use super::plan::{ident_problem, ViewPlan};
+use super::plan::ViewPlan;
 use super::views_sql::{quote_ident, quote_literal, tenant_predicate};
 use crate::allowlist::Allowlist;
 use crate::diagnostics::Diagnostics;
+use crate::ident::ident_problem;
 use std::fmt::Write as _;
 
-/// The permissive allow-all policy on IDP tables with a tenant-isolated view.
-pub const ALL_POLICY: &str = "idpviews_all";
-
-/// Prefix of the restrictive tenant policy; the owner role's name follows.
-pub const TENANT_POLICY_PREFIX: &str = "idpviews_tenant_";
+pub use crate::names::{tenant_policy_name, ALL_POLICY, TENANT_POLICY_PREFIX};
 
 /// Longest owner role name: the policy name must fit in 63 bytes.
 const MAX_OWNER_BYTES: usize = 63 - TENANT_POLICY_PREFIX.len();
-
-/// The restrictive policy limiting `owner` to the caller's tenant.
-pub fn tenant_policy_name(owner: &str) -> String {
-    format!("{TENANT_POLICY_PREFIX}{owner}")
-}
 
 /// Why `name` cannot be the owner role of tenant-isolated views, if it cannot.
 pub(crate) fn owner_problem(name: &str) -> Option<String> {

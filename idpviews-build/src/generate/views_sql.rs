@@ -22,22 +22,10 @@ use super::plan::{Plan, ViewPlan};
 use super::tenant;
 use std::fmt::Write as _;
 
-/// The key of the transaction-level advisory lock the SQL takes
-/// (`pg_advisory_xact_lock`): the ASCII bytes of `idpviews` as a big-endian
-/// `bigint`. Anything else applying idpviews SQL should take the same lock.
-pub const ADVISORY_LOCK_KEY: i64 = i64::from_be_bytes(*b"idpviews");
-
-/// The session setting holding the caller's tenant id.
-pub const TENANT_SETTING: &str = "idpviews.tenant_id";
-
-/// Name of the trigger function that rejects writes (in the views schema).
-pub const REJECT_WRITE_FUNCTION: &str = "idpviews_reject_write";
-
-/// Name of the row-level `INSTEAD OF` trigger on every view.
-pub const READ_ONLY_TRIGGER: &str = "idpviews_read_only";
-
-/// Name of the statement-level `BEFORE` trigger on every view.
-pub const READ_ONLY_STATEMENT_TRIGGER: &str = "idpviews_read_only_statement";
+pub use crate::names::{
+    ADVISORY_LOCK_KEY, READ_ONLY_STATEMENT_TRIGGER, READ_ONLY_TRIGGER, REJECT_WRITE_FUNCTION,
+    TENANT_SETTING,
+};
 
 pub(crate) use crate::sql::{quote_ident, quote_literal};
 
