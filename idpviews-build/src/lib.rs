@@ -17,13 +17,13 @@ pub mod generate;
 pub mod merge;
 pub mod prisma;
 mod product;
-pub mod relations;
+pub mod relations_conf;
 pub mod source;
 
 // The shared rules live in `idpviews-core`; their paths here keep working.
 pub use idpviews_core::{files, ident, manifest, markers, names, sql, suggest, types};
 
-pub use diagnostics::{Diagnostic, Diagnostics, Severity, Span};
+pub use diagnostics::{Diagnostic, Diagnostics, Level, Span};
 pub use error::Error;
 pub use product::{compile_product, Output, Product, BLESS_ENV, OUT_SUBDIR};
 pub use source::{FileId, SourceFile, SourceMap};

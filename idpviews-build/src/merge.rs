@@ -10,7 +10,7 @@ use crate::diagnostics::{Diagnostics, Span};
 use crate::manifest::{self, ManifestRelation, MANIFEST_FILE, PRISMA_FILE, SQL_FILE};
 use crate::prisma::ast::{self, Arity, BlockItem, BlockKind};
 use crate::prisma::model;
-use crate::relations::RelationLine;
+use crate::relations_conf::RelationLine;
 use crate::source::{FileId, SourceMap};
 use crate::suggest::did_you_mean;
 use crate::{prisma, Error};
@@ -27,7 +27,7 @@ const SUBMODULE_HELP: &str =
 
 /// A vendored views package, read and verified against its manifest.
 #[derive(Debug, Clone)]
-pub struct Package {
+pub struct VendoredPackage {
     pub dir: PathBuf,
     /// What the build reads from `idp-views.lock` (the whole text is
     /// passed on to `views.json` unchanged, plus the relations).
@@ -78,7 +78,7 @@ pub fn load_package(
     dir: &Path,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
-) -> Result<Option<Package>, Error> {
+) -> Result<Option<VendoredPackage>, Error> {
     let empty = match std::fs::read_dir(dir) {
         Ok(mut entries) => entries.next().is_none(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -206,7 +206,7 @@ pub fn load_package(
     let prisma_text = texts.pop().unwrap_or_default();
     let prisma_file = sources.add(dir.join(PRISMA_FILE), prisma_text);
     let ast = prisma::parse_file(sources, prisma_file, diags);
-    Ok(Some(Package {
+    Ok(Some(VendoredPackage {
         dir: dir.to_path_buf(),
         manifest,
         manifest_file: manifest_id,
@@ -301,7 +301,7 @@ pub fn is_valid_identifier(s: &str) -> bool {
 /// against the package and, when given, the product's schema. Every problem
 /// goes to `diags`; `None` when there were errors.
 pub fn merge(
-    package: &Package,
+    package: &VendoredPackage,
     relations: &[RelationLine],
     relations_file: Option<FileId>,
     product: Option<&ProductSchema>,
@@ -524,7 +524,7 @@ fn position(sources: &SourceMap, span: Span) -> String {
 fn check_uncovered(
     schema: &model::Schema,
     views: &BTreeSet<&str>,
-    package: &Package,
+    package: &VendoredPackage,
     relations: &[RelationLine],
     relations_file: Option<FileId>,
     sources: &SourceMap,
@@ -596,7 +596,7 @@ fn check_uncovered(
 }
 
 /// `@@schema` of the package: one valid identifier, the manifest's schema.
-fn check_package_schema(package: &Package, diags: &mut Diagnostics) {
+fn check_package_schema(package: &VendoredPackage, diags: &mut Diagnostics) {
     let expected = &package.manifest.schema;
     for block in package.ast.blocks().filter(|b| b.kind == BlockKind::View) {
         for attr in block.attributes().filter(|a| a.path_is("schema")) {
@@ -699,7 +699,7 @@ fn relation_field(rel: &RelationLine) -> ast::Field {
 /// The product datasource lists the views schema; a generator enables `views`.
 fn check_datasource(
     schema: &model::Schema,
-    package: &Package,
+    package: &VendoredPackage,
     product: &ProductSchema,
     diags: &mut Diagnostics,
 ) {
@@ -1158,7 +1158,7 @@ mod tests {
         let cf = sources.add("c.conf", conf);
         let mut diags = Diagnostics::new();
         let mut ast = prisma::parse_file(&sources, pf, &mut diags);
-        let rels = crate::relations::parse(&sources, cf, &mut diags);
+        let rels = crate::relations_conf::parse(&sources, cf, &mut diags);
         assert!(diags.is_empty());
         inject(&mut ast, &rels.iter().collect::<Vec<_>>());
         let out = prisma::render(&ast);
@@ -1192,7 +1192,7 @@ mod tests {
                 "idp-views.lock",
                 "{\"format\": 1, \"generator\": \"t\", \"schema\": \"v\", \"files\": {}, \"views\": []}",
             );
-            let pkg = Package {
+            let pkg = VendoredPackage {
                 dir: PathBuf::from("pkg"),
                 manifest: serde_json::from_str(&sources.get(manifest).text).unwrap(),
                 manifest_file: manifest,
@@ -1206,7 +1206,7 @@ mod tests {
                 paths: vec![],
                 dirs: vec![],
             };
-            let rels = crate::relations::parse(&sources, cf, &mut diags);
+            let rels = crate::relations_conf::parse(&sources, cf, &mut diags);
             let merged = merge(&pkg, &rels, Some(cf), Some(&schema), &sources, &mut diags);
             assert!(merged.is_none());
             let _ = diags.render(&sources, false);

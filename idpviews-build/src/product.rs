@@ -41,7 +41,7 @@ use crate::cargo;
 use crate::diagnostics::Diagnostics;
 use crate::manifest::{ManifestRelation, OUT_MANIFEST_FILE, PRISMA_FILE, SQL_FILE};
 use crate::merge::{self, Merged, ProductSchema};
-use crate::relations;
+use crate::relations_conf;
 use crate::source::SourceMap;
 use crate::Error;
 use std::path::{Path, PathBuf};
@@ -222,7 +222,7 @@ impl Product {
                 cargo::rerun_if_changed(directives, path);
                 let id = sources.load(path)?;
                 relations_file = Some(id);
-                relations = relations::parse(&sources, id, &mut diags);
+                relations = relations_conf::parse(&sources, id, &mut diags);
             } else {
                 diags
                     .error_unspanned(format!(

@@ -7,7 +7,7 @@
 mod generate_support;
 
 use generate_support::*;
-use idpviews_build::generate::{Package, ADVISORY_LOCK_KEY, TENANT_SETTING};
+use idpviews_build::generate::{GeneratedPackage, ADVISORY_LOCK_KEY, TENANT_SETTING};
 use idpviews_build::manifest::{Manifest, SQL_FILE};
 use idpviews_testdb::TestDb;
 use std::path::{Path, PathBuf};
@@ -105,14 +105,14 @@ fn case(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn package(case_dir: &Path, out: &Path) -> Package {
+fn package(case_dir: &Path, out: &Path) -> GeneratedPackage {
     generate(case_dir, out).unwrap_or_else(|e| panic!("{}", e.render(false)))
 }
 
 /// The `all_types` package with its tenant-isolated views owned by a role
 /// of this test database (roles are cluster-wide: `TestDb` drops the ones
 /// it names, so nothing is left behind).
-fn all_types_package(db: &TestDb, out: &Path) -> Package {
+fn all_types_package(db: &TestDb, out: &Path) -> GeneratedPackage {
     let dir = tempfile::tempdir().unwrap();
     let case_dir = dir.path().join("all_types");
     copy_files(&case("all_types"), &case_dir);

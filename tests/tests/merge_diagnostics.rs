@@ -114,7 +114,7 @@ fn merge_diagnostics_cases() {
 /// Prisma 7's own validator too.
 #[test]
 fn prisma_7_rejects_what_the_relation_checks_reject() {
-    use idpviews_build::{merge, prisma, relations, Diagnostics, SourceMap};
+    use idpviews_build::{merge, prisma, relations_conf, Diagnostics, SourceMap};
     let cases = [
         "missing-opposite-field",
         "references-not-unique",
@@ -143,7 +143,7 @@ fn prisma_7_rejects_what_the_relation_checks_reject() {
             .unwrap();
         let mut ast = prisma::parse_file(&sources, pkg, &mut diags);
         let conf = sources.load(&case.join("idp-relations.conf")).unwrap();
-        let rels = relations::parse(&sources, conf, &mut diags);
+        let rels = relations_conf::parse(&sources, conf, &mut diags);
         assert!(
             !diags.has_errors(),
             "{name}: {}",

@@ -61,7 +61,7 @@ pub struct PackageFile {
 
 /// A generated package, not yet written.
 #[derive(Debug)]
-pub struct Package {
+pub struct GeneratedPackage {
     out: PathBuf,
     files: Vec<PackageFile>,
     manifest: Manifest,
@@ -97,7 +97,7 @@ impl Generator {
 
     /// Reads the inputs (and the previous manifest in the output directory,
     /// if any), runs every guard and renders the package. Writes nothing.
-    pub fn generate(&self) -> Result<Package, Error> {
+    pub fn generate(&self) -> Result<GeneratedPackage, Error> {
         let mut sources = SourceMap::new();
         let mut diags = Diagnostics::new();
         let config_id = sources.load(&self.config)?;
@@ -185,7 +185,7 @@ impl Generator {
         let lock = manifest.to_json();
         let mut inputs = vec![self.config.clone()];
         inputs.extend(sources.files().iter().skip(1).map(|f| f.path.clone()));
-        Ok(Package {
+        Ok(GeneratedPackage {
             out: self.out.clone(),
             files: vec![
                 PackageFile {
@@ -247,7 +247,7 @@ impl Generator {
     }
 }
 
-impl Package {
+impl GeneratedPackage {
     /// The package directory.
     pub fn out_dir(&self) -> &Path {
         &self.out

@@ -573,7 +573,7 @@ fn native_type_error(
     let span: Span = native.span;
     if diags
         .iter()
-        .any(|d| d.severity == crate::diagnostics::Severity::Error && d.span == Some(span))
+        .any(|d| d.level == crate::diagnostics::Level::Error && d.span == Some(span))
     {
         return; // the schema analysis already explained it
     }

@@ -686,7 +686,7 @@ mod tests {
     fn errors(text: &str) -> Vec<String> {
         let (_, _, _, d) = parse_str("t.prisma", text);
         d.iter()
-            .filter(|d| d.severity == crate::Severity::Error)
+            .filter(|d| d.level == crate::Level::Error)
             .map(|d| d.message.clone())
             .collect()
     }

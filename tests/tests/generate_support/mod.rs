@@ -2,7 +2,7 @@
 //! on a case, blessing expected files.
 #![allow(dead_code)]
 
-use idpviews_build::generate::{Generator, Package};
+use idpviews_build::generate::{GeneratedPackage, Generator};
 use idpviews_build::Error;
 use std::path::{Path, PathBuf};
 
@@ -43,7 +43,7 @@ pub fn generator(case: &Path, out: &Path) -> Generator {
         .allow_breaking(args.lines().any(|l| l.trim() == "--allow-breaking"))
 }
 
-pub fn generate(case: &Path, out: &Path) -> Result<Package, Error> {
+pub fn generate(case: &Path, out: &Path) -> Result<GeneratedPackage, Error> {
     generator(case, out).generate()
 }
 
