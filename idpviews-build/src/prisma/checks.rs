@@ -4,10 +4,10 @@
 //! actions, datasource properties). Checks that depend on the connector run
 //! only when the datasource's provider is known.
 
-use super::analyze::suggest;
 use super::ast::{self, BlockItem, BlockKind, Expr};
 use super::model::*;
 use crate::diagnostics::Diagnostics;
+use crate::suggest::did_you_mean as suggest;
 use std::collections::BTreeMap;
 
 /// Runs every check of this module.

@@ -126,8 +126,17 @@ fn collect_prisma_files(
 
 /// Semantic analysis of all files as one schema: names resolve across
 /// files. Problems (duplicates, unknown types, bad relations) go to `diags`.
+///
+/// The passes run in this order, from here only (no pass calls another):
+/// 1. `analyze::resolve`: names, types, attributes -> the model;
+/// 2. `relations::check`: relation fields over the whole model;
+/// 3. `checks::run`: the remaining rules (`@@id`/`@@unique`, native types,
+///    datasource schemas, ...).
 pub fn analyze(files: &[ast::SchemaFile], diags: &mut Diagnostics) -> model::Schema {
-    analyze::analyze(files, diags)
+    let schema = analyze::resolve(files, diags);
+    relations::check(&schema, diags);
+    checks::run(files, &schema, diags);
+    schema
 }
 
 /// Convenience: parse and analyze one in-memory text (tests, tools).
