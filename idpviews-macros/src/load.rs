@@ -12,7 +12,7 @@
 //! The generated code embeds the files it read with `include_str!`, so
 //! changing them re-expands the macro.
 
-use idpviews_core::files::{MANIFEST_FILE, OUT_MANIFEST_FILE, SQL_FILE};
+use idpviews_core::files::{MANIFEST_FILE, OUT_MANIFEST_FILE, OUT_SUBDIR, SQL_FILE};
 use idpviews_core::manifest::{Manifest, ManifestError};
 use proc_macro2::Span;
 use std::collections::BTreeMap;
@@ -57,7 +57,7 @@ pub(crate) fn load(path: Option<&LitStr>) -> syn::Result<Loaded> {
                      add a `build.rs` that runs it, or name a views package with `include_views!(path = \"<dir>\")`",
                 )
             })?;
-            (PathBuf::from(out).join("idpviews"), Span::call_site())
+            (PathBuf::from(out).join(OUT_SUBDIR), Span::call_site())
         }
     };
     let manifest_path = [OUT_MANIFEST_FILE, MANIFEST_FILE]
