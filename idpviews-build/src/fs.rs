@@ -93,7 +93,7 @@ mod tests {
         let b = dir.path().join("b");
         std::fs::write(&a, "old a").unwrap();
         let written = write_files_if_changed(&[(&a, b"old a"), (&b, b"new b")]).unwrap();
-        assert_eq!(written, [b.clone()]);
+        assert_eq!(written, std::slice::from_ref(&b));
         // a file in a directory that cannot be created: nothing changes
         let blocked = b.join("c");
         assert!(write_files_if_changed(&[(&a, b"new a"), (&blocked, b"c")]).is_err());

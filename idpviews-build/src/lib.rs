@@ -1,9 +1,16 @@
 //! idpviews-build: the library behind idpviews.
 //!
 //! - a Prisma schema parser with spanned, collected diagnostics ([`prisma`]);
-//! - the IDP-side allowlist generator that emits the shared views package;
-//! - the product-side relations merge for `build.rs`;
-//! - renderers for Prisma and SQL, and drift checks.
+//! - the IDP-side allowlist generator that emits the shared views package
+//!   ([`generate`], feature `generate`, on by default; products turn it off);
+//! - the product-side relations merge for `build.rs` ([`merge`],
+//!   [`Product`]);
+//! - renderers for Prisma and SQL, the one write path ([`fs`]) and the one
+//!   drift/bless path ([`drift`]).
+//!
+//! What every side shares (manifest, file names, SQL quoting, identifier
+//! rules, markers, object names) is owned by `idpviews-core` and re-exported
+//! here under the same paths.
 
 #[cfg(feature = "generate")]
 mod allowlist;
