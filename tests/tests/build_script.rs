@@ -201,7 +201,7 @@ fn cargo_builds_of_a_product_crate() {
     let out = c.out_dir();
     let merged = std::fs::read_to_string(out.join("idp-views.prisma")).unwrap();
     let expected = std::fs::read_to_string(
-        workspace().join("tests/cases/merge/multiple-relations/expected.prisma"),
+        workspace().join("tests/cases/merge/multiple-relations/expected/idp-views.prisma"),
     )
     .unwrap();
     assert_eq!(merged, expected);
