@@ -7,7 +7,7 @@ use crate::relations_conf::RelationLine;
 
 /// Injects relation lines into a package tree without any check (what the
 /// PoC's `add-relations.sh` did): for tools and tests that want to see what
-/// Prisma itself says about an unchecked merge. [`merge`] is the checked path.
+/// Prisma itself says about an unchecked merge. [`super::merge`] is the checked path.
 pub fn inject_unchecked(file: &mut ast::SchemaFile, relations: &[RelationLine]) {
     inject(file, &relations.iter().collect::<Vec<_>>());
 }

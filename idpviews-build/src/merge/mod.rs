@@ -7,7 +7,7 @@
 //! and the tree is rendered canonically: no string surgery.
 //!
 //! Stages, in order:
-//! 1. [`package`]: read and verify the vendored package ([`load_package`]);
+//! 1. `package`: read and verify the vendored package ([`load_package`]);
 //! 2. the product schema, through [`prisma::load_excluding`]
 //!    ([`load_product_schema`]);
 //! 3. checks of the view side of each conf line (`view_side`) and of the
