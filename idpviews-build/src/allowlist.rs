@@ -29,8 +29,7 @@ use crate::suggest::did_you_mean;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
-/// Default PostgreSQL schema of the views.
-pub const DEFAULT_SCHEMA: &str = "idp_views";
+pub use crate::names::DEFAULT_SCHEMA;
 
 /// A string from the file with its span.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@
 //! output; older Cargos would reject the unknown directive, so it is not
 //! emitted there.
 
-use crate::diagnostics::Severity;
+use crate::diagnostics::Level;
 use crate::Error;
 use std::io::Write as _;
 use std::path::Path;
@@ -71,7 +71,7 @@ fn headlines(err: &Error) -> Vec<String> {
             sources,
         } => diagnostics
             .iter()
-            .filter(|d| d.severity == Severity::Error)
+            .filter(|d| d.level == Level::Error)
             .map(
                 |d| match d.span.filter(|s| (s.file.0 as usize) < sources.len()) {
                     Some(span) => {

@@ -37,8 +37,10 @@ impl Span {
     }
 }
 
+/// How bad a [`Diagnostic`] is (named `Level` like rustc's, so it is not
+/// confused with the runtime's `idpviews::Severity` of a verify finding).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
+pub enum Level {
     Error,
     Warning,
 }
@@ -46,7 +48,7 @@ pub enum Severity {
 /// One message, optionally pointing into a file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
-    pub severity: Severity,
+    pub level: Level,
     pub message: String,
     pub span: Option<Span>,
     /// Text under the caret line.
@@ -83,14 +85,9 @@ impl Diagnostics {
         Self::default()
     }
 
-    fn push_new(
-        &mut self,
-        severity: Severity,
-        span: Option<Span>,
-        message: String,
-    ) -> &mut Diagnostic {
+    fn push_new(&mut self, level: Level, span: Option<Span>, message: String) -> &mut Diagnostic {
         self.items.push(Diagnostic {
-            severity,
+            level,
             message,
             span,
             label: None,
@@ -102,20 +99,20 @@ impl Diagnostics {
 
     /// An error at `span`. Chain `.label(..)`, `.help(..)`, `.note(..)`.
     pub fn error(&mut self, span: Span, message: impl Into<String>) -> &mut Diagnostic {
-        self.push_new(Severity::Error, Some(span), message.into())
+        self.push_new(Level::Error, Some(span), message.into())
     }
 
     /// An error that points at no source (a missing file, a bad environment).
     pub fn error_unspanned(&mut self, message: impl Into<String>) -> &mut Diagnostic {
-        self.push_new(Severity::Error, None, message.into())
+        self.push_new(Level::Error, None, message.into())
     }
 
     pub fn warning(&mut self, span: Span, message: impl Into<String>) -> &mut Diagnostic {
-        self.push_new(Severity::Warning, Some(span), message.into())
+        self.push_new(Level::Warning, Some(span), message.into())
     }
 
     pub fn warning_unspanned(&mut self, message: impl Into<String>) -> &mut Diagnostic {
-        self.push_new(Severity::Warning, None, message.into())
+        self.push_new(Level::Warning, None, message.into())
     }
 
     pub fn push(&mut self, d: Diagnostic) {
@@ -127,13 +124,13 @@ impl Diagnostics {
     }
 
     pub fn has_errors(&self) -> bool {
-        self.items.iter().any(|d| d.severity == Severity::Error)
+        self.items.iter().any(|d| d.level == Level::Error)
     }
 
     pub fn error_count(&self) -> usize {
         self.items
             .iter()
-            .filter(|d| d.severity == Severity::Error)
+            .filter(|d| d.level == Level::Error)
             .count()
     }
 
@@ -154,7 +151,7 @@ impl Diagnostics {
     pub fn sort(&mut self) {
         self.items.sort_by_key(|d| {
             (
-                d.severity,
+                d.level,
                 d.span
                     .map(|s| (0u8, s.file, s.start, s.end))
                     .unwrap_or((1, FileId(0), 0, 0)),
@@ -172,7 +169,7 @@ impl Diagnostics {
         }
         let errors = self.error_count();
         if errors > 0 {
-            let (red, bold, reset) = styles(Severity::Error, color);
+            let (red, bold, reset) = styles(Level::Error, color);
             let plural = if errors == 1 { "" } else { "s" };
             let _ = writeln!(
                 out,
@@ -191,24 +188,24 @@ impl IntoIterator for Diagnostics {
     }
 }
 
-fn styles(severity: Severity, color: bool) -> (&'static str, &'static str, &'static str) {
+fn styles(level: Level, color: bool) -> (&'static str, &'static str, &'static str) {
     if !color {
         return ("", "", "");
     }
-    let c = match severity {
-        Severity::Error => "\x1b[1;31m",
-        Severity::Warning => "\x1b[1;33m",
+    let c = match level {
+        Level::Error => "\x1b[1;31m",
+        Level::Warning => "\x1b[1;33m",
     };
     (c, "\x1b[1m", "\x1b[0m")
 }
 
 /// Renders one diagnostic (no trailing summary).
 pub fn render_one(out: &mut String, d: &Diagnostic, sources: &SourceMap, color: bool) {
-    let (sev, bold, reset) = styles(d.severity, color);
+    let (sev, bold, reset) = styles(d.level, color);
     let blue = if color { "\x1b[1;34m" } else { "" };
-    let word = match d.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
+    let word = match d.level {
+        Level::Error => "error",
+        Level::Warning => "warning",
     };
     let _ = writeln!(out, "{sev}{word}{reset}{bold}: {}{reset}", d.message);
     let mut gutter = 1;

@@ -1,10 +1,55 @@
-//! Unified diffs of two texts, for drift reports (`--check`, committed files).
+//! Drift: committed output compared with what the inputs produce, the one
+//! bless switch ([`bless_requested`]), and unified diffs of two texts.
+//!
+//! Every entry point that checks committed output (`idpviews generate
+//! --check`, `idpviews merge --check`, a product's build script, the golden
+//! tests) compares through [`stale_file`] and blesses only when
+//! [`bless_requested`] says so.
 //!
 //! A small Myers line diff (no dependency) with 3 lines of context, in the
 //! format of `diff -u`: `--- old`, `+++ new`, `@@ -a,b +c,d @@` hunks and
 //! `\ No newline at end of file` markers. Very different inputs (more than
 //! [`MAX_EDIT_DISTANCE`] changed lines) fall back to replacing the differing
 //! middle wholesale, so the cost stays bounded.
+
+use crate::Error;
+use std::path::{Path, PathBuf};
+
+/// The environment variable that rewrites committed output instead of
+/// failing on drift: `IDPVIEWS_BLESS=1`.
+pub const BLESS_ENV: &str = "IDPVIEWS_BLESS";
+
+/// Whether `IDPVIEWS_BLESS=1` is set: exactly `1` blesses (`0`, `false`,
+/// an empty value or anything else does not). The only reader of the
+/// variable.
+pub fn bless_requested() -> bool {
+    std::env::var_os(BLESS_ENV).is_some_and(|v| v == "1")
+}
+
+/// `Some((path, diff))` when the file at `path` does not hold `expected`
+/// (a missing file counts as empty, and the diff says it does not exist
+/// yet): a unified diff from the file, labelled `old_label`, to the
+/// expected text, labelled `new_label`.
+pub fn stale_file(
+    path: &Path,
+    expected: &str,
+    old_label: &str,
+    new_label: &str,
+) -> Result<Option<(PathBuf, String)>, Error> {
+    let (current, exists) = match std::fs::read(path) {
+        Ok(bytes) if bytes == expected.as_bytes() => return Ok(None),
+        Ok(bytes) => (String::from_utf8_lossy(&bytes).into_owned(), true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), false),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let diff = unified_diff(old_label, new_label, &current, expected);
+    let diff = if exists {
+        diff
+    } else {
+        format!("the file does not exist yet\n{diff}")
+    };
+    Ok(Some((path.to_path_buf(), diff)))
+}
 
 /// Lines of context around each change.
 const CONTEXT: usize = 3;

@@ -41,16 +41,14 @@ use crate::cargo;
 use crate::diagnostics::Diagnostics;
 use crate::manifest::{ManifestRelation, OUT_MANIFEST_FILE, PRISMA_FILE, SQL_FILE};
 use crate::merge::{self, Merged, ProductSchema};
-use crate::relations;
+use crate::relations_conf;
 use crate::source::SourceMap;
 use crate::Error;
 use std::path::{Path, PathBuf};
 
-/// Environment variable that makes the build rewrite the committed file.
-pub const BLESS_ENV: &str = "IDPVIEWS_BLESS";
+pub use crate::drift::BLESS_ENV;
 
-/// Subdirectory of `OUT_DIR` holding the outputs.
-pub const OUT_SUBDIR: &str = "idpviews";
+pub use crate::files::OUT_SUBDIR;
 
 /// Longest drift diff shown, in lines.
 const MAX_DIFF_LINES: usize = 60;
@@ -149,7 +147,7 @@ impl Product {
     }
 
     /// Rewrite the committed file instead of failing on drift (default:
-    /// whether `IDPVIEWS_BLESS` is set to something other than `0`).
+    /// whether `IDPVIEWS_BLESS=1` is set, see [`crate::drift::bless_requested`]).
     pub fn bless(&mut self, on: bool) -> &mut Self {
         self.bless = Some(on);
         self
@@ -184,9 +182,7 @@ impl Product {
     }
 
     fn bless_enabled(&self) -> bool {
-        self.bless.unwrap_or_else(|| {
-            std::env::var(BLESS_ENV).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-        })
+        self.bless.unwrap_or_else(crate::drift::bless_requested)
     }
 
     /// Reads, checks and merges the inputs without writing anything: what
@@ -222,7 +218,7 @@ impl Product {
                 cargo::rerun_if_changed(directives, path);
                 let id = sources.load(path)?;
                 relations_file = Some(id);
-                relations = relations::parse(&sources, id, &mut diags);
+                relations = relations_conf::parse(&sources, id, &mut diags);
             } else {
                 diags
                     .error_unspanned(format!(
@@ -325,49 +321,33 @@ impl Product {
         let prisma_path = dir.join(PRISMA_FILE);
         let sql_path = dir.join(SQL_FILE);
         let manifest_path = dir.join(OUT_MANIFEST_FILE);
-        let mut written = Vec::new();
-        for (path, contents) in [
+        let mut written = crate::fs::write_files_if_changed(&[
             (&prisma_path, merged.prisma.as_bytes()),
             (&sql_path, sql.as_bytes()),
             (&manifest_path, merged.views_json.as_bytes()),
-        ] {
-            if crate::fs::write_if_changed(path, contents)? {
-                written.push(path.clone());
-            }
-        }
+        ])?;
 
         if let Some(committed) = &self.committed {
-            let current = match std::fs::read_to_string(committed) {
-                Ok(t) => Some(t),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => return Err(Error::io(committed, e)),
-            };
-            if current.as_deref() != Some(merged.prisma.as_str()) {
+            let name = committed.display().to_string();
+            let stale = crate::drift::stale_file(
+                committed,
+                &merged.prisma,
+                &name,
+                &format!("{name} (merged)"),
+            )?;
+            if let Some((path, diff)) = stale {
                 if self.bless_enabled() {
-                    crate::fs::write_if_changed(committed, merged.prisma.as_bytes())?;
-                    written.push(committed.clone());
+                    written.extend(crate::fs::write_files_if_changed(&[(
+                        committed,
+                        merged.prisma.as_bytes(),
+                    )])?);
                     cargo::warning(
                         directives,
-                        &format!(
-                            "idpviews: rewrote `{}` ({BLESS_ENV} is set); commit it",
-                            committed.display()
-                        ),
+                        &format!("idpviews: rewrote `{name}` ({BLESS_ENV}=1 is set); commit it"),
                     );
                 } else {
-                    let name = committed.display().to_string();
-                    let diff = crate::drift::unified_diff(
-                        &name,
-                        &format!("{name} (merged)"),
-                        current.as_deref().unwrap_or(""),
-                        &merged.prisma,
-                    );
-                    let diff = if current.is_none() {
-                        format!("the file does not exist yet\n{}", shorten(&diff))
-                    } else {
-                        shorten(&diff)
-                    };
                     return Err(Error::Drift {
-                        files: vec![(committed.clone(), diff)],
+                        files: vec![(path, shorten(&diff))],
                         fix: format!(
                             "run `{BLESS_ENV}=1 cargo build` to rewrite `{name}`, then commit it"
                         ),

@@ -59,18 +59,17 @@ fn merge(args: &MergeArgs) -> Result<i32, Error> {
     let (merged, _sql) = p.merge()?;
     let out_name = args.out.display().to_string();
     if args.check {
-        let current = std::fs::read_to_string(&args.out).unwrap_or_default();
-        if current == merged.prisma {
-            return Ok(0);
-        }
-        let diff = drift::unified_diff(
+        let Some((path, diff)) = drift::stale_file(
+            &args.out,
+            &merged.prisma,
             &out_name,
             &format!("{out_name} (merged)"),
-            &current,
-            &merged.prisma,
-        );
+        )?
+        else {
+            return Ok(0);
+        };
         let err = Error::Drift {
-            files: vec![(args.out.clone(), diff)],
+            files: vec![(path, diff)],
             fix: format!(
                 "run `idpviews merge --views {} --relations {} --out {}{}` and commit the result",
                 args.views.display(),

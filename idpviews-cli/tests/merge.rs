@@ -52,7 +52,7 @@ fn merge_writes_then_check_passes_then_detects_staleness() {
 
     let o = merge(&out, &conf, Some(&schema), false);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let expected = std::fs::read_to_string(case.join("expected.prisma")).unwrap();
+    let expected = std::fs::read_to_string(case.join("expected/idp-views.prisma")).unwrap();
     assert_eq!(std::fs::read_to_string(&out).unwrap(), expected);
 
     // the output inside the product schema is not read as product input
@@ -108,7 +108,7 @@ fn merge_without_product_schema_is_the_poc_script() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         std::fs::read_to_string(&out).unwrap(),
-        std::fs::read_to_string(case.join("expected.prisma")).unwrap()
+        std::fs::read_to_string(case.join("expected/idp-views.prisma")).unwrap()
     );
 }
 

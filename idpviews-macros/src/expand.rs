@@ -4,7 +4,7 @@ use crate::input::ViewsInput;
 use crate::load::{self, Loaded};
 use crate::naming;
 use crate::types::{self, MapError};
-use idpviews_build::manifest::{ManifestEnum, ManifestView};
+use idpviews_core::manifest::{ManifestEnum, ManifestView};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 use std::collections::BTreeMap;
@@ -57,7 +57,7 @@ pub(crate) struct RowSpec<'a> {
     pub(crate) fields: &'a [RowField],
 }
 
-pub(crate) use idpviews_build::sql::quote_ident;
+pub(crate) use idpviews_core::sql::quote_ident;
 
 /// `include_views!(...)`.
 pub(crate) fn include_views(input: ViewsInput) -> TokenStream {
@@ -114,7 +114,7 @@ pub(crate) fn views(loaded: &Loaded, span: Span) -> TokenStream {
                 span,
                 format!(
                     "no `{}` next to `{}`: the views package is incomplete",
-                    idpviews_build::manifest::SQL_FILE,
+                    idpviews_core::manifest::SQL_FILE,
                     loaded.manifest_path.display()
                 ),
             );
@@ -153,7 +153,7 @@ fn doc_attrs(doc: Option<&str>) -> TokenStream {
 fn view_item(
     schema: &str,
     v: &ManifestView,
-    m: &idpviews_build::manifest::Manifest,
+    m: &idpviews_core::manifest::Manifest,
     span: Span,
     errors: &mut Errors,
 ) -> TokenStream {
@@ -570,7 +570,7 @@ fn enum_item(e: &ManifestEnum, span: Span, errors: &mut Errors) -> TokenStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use idpviews_build::manifest::Manifest;
+    use idpviews_core::manifest::Manifest;
     use std::sync::Arc;
 
     /// A package of `n` views with 15 columns each (mixed types, one enum),

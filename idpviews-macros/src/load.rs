@@ -12,9 +12,8 @@
 //! The generated code embeds the files it read with `include_str!`, so
 //! changing them re-expands the macro.
 
-use idpviews_build::manifest::{
-    Manifest, MANIFEST_FILE, MANIFEST_FORMAT, OUT_MANIFEST_FILE, SQL_FILE,
-};
+use idpviews_core::files::{MANIFEST_FILE, OUT_MANIFEST_FILE, OUT_SUBDIR, SQL_FILE};
+use idpviews_core::manifest::{Manifest, ManifestError};
 use proc_macro2::Span;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -58,7 +57,7 @@ pub(crate) fn load(path: Option<&LitStr>) -> syn::Result<Loaded> {
                      add a `build.rs` that runs it, or name a views package with `include_views!(path = \"<dir>\")`",
                 )
             })?;
-            (PathBuf::from(out).join("idpviews"), Span::call_site())
+            (PathBuf::from(out).join(OUT_SUBDIR), Span::call_site())
         }
     };
     let manifest_path = [OUT_MANIFEST_FILE, MANIFEST_FILE]
@@ -128,17 +127,12 @@ fn read_manifest(path: &Path) -> Result<Arc<Manifest>, String> {
     }
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    let manifest = Manifest::from_json(&text)
-        .map_err(|e| format!("`{}` is not a valid views manifest: {e}", path.display()))?;
-    if manifest.format != MANIFEST_FORMAT {
-        return Err(format!(
-            "`{}` has manifest format {}, this idpviews understands format {MANIFEST_FORMAT} \
-             (written by `{}`): use matching versions of idpviews and idpviews-build",
-            path.display(),
-            manifest.format,
-            manifest.generator
-        ));
-    }
+    let manifest = Manifest::from_json(&text).map_err(|e| match e {
+        ManifestError::Format(e) => format!("`{}`: {e}", path.display()),
+        ManifestError::Json(e) => {
+            format!("`{}` is not a valid views manifest: {e}", path.display())
+        }
+    })?;
     let manifest = Arc::new(manifest);
     if let Some((mtime, len)) = stamp {
         CACHE

@@ -21,7 +21,8 @@
 //! Anything else (`inet`, `money`, `point`, `timetz`, multi-dimensional
 //! arrays, ...) is a compile error naming the field.
 
-use idpviews_build::manifest::ManifestColumn;
+use idpviews_core::manifest::ManifestColumn;
+use idpviews_core::types::strip_type_modifiers;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
@@ -83,21 +84,6 @@ pub(crate) fn datetime_crate() -> DateTimeCrate {
     }
 }
 
-/// `timestamp(3) without time zone` -> `timestamp without time zone`.
-fn strip_modifiers(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut depth = 0usize;
-    for c in sql.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => out.push(c),
-            _ => {}
-        }
-    }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// The Rust type of a manifest column, with the features of `idpviews`
 /// that are on.
 pub(crate) fn map_column(col: &ManifestColumn) -> Result<ColumnType, MapError> {
@@ -132,7 +118,7 @@ pub(crate) fn column_type(col: &ManifestColumn) -> Option<ColumnType> {
     let list = dims == 1 || col.list;
     let scalar = match &col.enum_name {
         Some(name) => Scalar::Enum(name.clone()),
-        None => scalar_for(&strip_modifiers(base))?,
+        None => scalar_for(&strip_type_modifiers(base))?,
     };
     Some(ColumnType {
         scalar,
@@ -422,7 +408,7 @@ mod tests {
                 {{"name": "V", "model": "M", "source_schema": "s", "source_table": "t",
                   "columns": [{column}]}}]}}"#
         );
-        let m = idpviews_build::manifest::Manifest::from_json(&json).unwrap();
+        let m = idpviews_core::manifest::Manifest::from_json(&json).unwrap();
         m.views[0].columns[0].clone()
     }
 

@@ -28,17 +28,17 @@
 
 use crate::catalog::{self, Relation};
 use crate::db::{qualified, run_ready, AsyncConn, Conn, SyncConn};
+use crate::manifest::{Manifest, ManifestView};
 use crate::record::{self, AppliedRecord, ViewPrint};
 use crate::statements;
 use crate::{Error, Package};
-use idpviews_build::manifest::{Manifest, ManifestView};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::{Duration, Instant};
 
 /// Advisory lock key used when the package SQL does not take one itself:
 /// the generator's own key.
-pub const DEFAULT_LOCK_KEY: i64 = idpviews_build::generate::ADVISORY_LOCK_KEY;
+pub const DEFAULT_LOCK_KEY: i64 = idpviews_core::names::ADVISORY_LOCK_KEY;
 
 /// How long [`apply`] may wait and how often it tries.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,8 +8,8 @@
 //! row, and a second one samples them in primary-key order.
 
 use crate::db::{qualified, quote_ident, run_ready, AsyncConn, Conn, SyncConn};
+use crate::manifest::{Manifest, ManifestRelation};
 use crate::{Error, Package};
-use idpviews_build::manifest::{Manifest, ManifestRelation};
 use std::fmt;
 
 /// How many orphan rows [`audit`] samples per relation.

@@ -69,7 +69,7 @@ pub(crate) fn run_ready<F: Future>(future: F) -> F::Output {
     }
 }
 
-pub(crate) use idpviews_build::sql::quote_ident;
+pub(crate) use crate::sql::quote_ident;
 
 /// `"schema"."name"`.
 pub(crate) fn qualified(schema: &str, name: &str) -> String {

@@ -18,14 +18,11 @@
 //! The SQL never creates the role nor sets a password: that stays the
 //! operator's job, so the output holds no secret and can be committed.
 
+use crate::manifest::Manifest;
 use crate::sql::{quote_ident, quote_literal};
 use crate::Error;
-use idpviews_build::manifest::Manifest;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-
-/// The longest identifier PostgreSQL keeps (`NAMEDATALEN - 1` bytes).
-const MAX_IDENT: usize = 63;
 
 /// Options of [`grants_sql_with`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -223,17 +220,9 @@ pub fn grants_sql_with(
 }
 
 fn check_ident(what: &str, name: &str) -> Result<(), Error> {
-    if name.is_empty() {
-        return Err(Error::InvalidInput(format!("the {what} name is empty")));
-    }
-    if name.len() > MAX_IDENT {
+    if let Some(problem) = idpviews_core::ident::ident_problem(name) {
         return Err(Error::InvalidInput(format!(
-            "the {what} name \"{name}\" is longer than {MAX_IDENT} bytes; PostgreSQL would truncate it"
-        )));
-    }
-    if let Some(c) = name.chars().find(|c| c.is_control()) {
-        return Err(Error::InvalidInput(format!(
-            "the {what} name {name:?} contains the control character {c:?}"
+            "the {what} name {name:?} cannot be a PostgreSQL identifier: {problem}"
         )));
     }
     Ok(())
@@ -242,7 +231,7 @@ fn check_ident(what: &str, name: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use idpviews_build::manifest::{ManifestView, MANIFEST_FORMAT};
+    use crate::manifest::{ManifestView, MANIFEST_FORMAT};
 
     fn manifest() -> Manifest {
         Manifest {

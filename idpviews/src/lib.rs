@@ -19,8 +19,8 @@ pub mod verify;
 #[doc(hidden)]
 pub mod __private;
 
-pub use idpviews_build::manifest::{self, Manifest};
-pub use idpviews_build::sql;
+pub use idpviews_core::manifest::{self, Manifest};
+pub use idpviews_core::sql;
 pub use idpviews_macros::*;
 pub use package::{Package, PackageError};
 pub use row::{FromRow, Prefixed, RowError, RowErrorKind};

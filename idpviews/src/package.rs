@@ -1,7 +1,7 @@
 //! A views package as a service sees it: the manifest it was compiled
 //! against and the SQL that creates the views.
 
-use idpviews_build::manifest::{Manifest, MANIFEST_FILE, OUT_MANIFEST_FILE, SQL_FILE};
+use crate::manifest::{Manifest, MANIFEST_FILE, OUT_MANIFEST_FILE, SQL_FILE};
 use std::borrow::Cow;
 use std::path::Path;
 

@@ -42,10 +42,10 @@ use crate::manifest::Manifest;
 use crate::sql::quote_ident;
 use crate::Error;
 
-pub use idpviews_build::generate::{CURRENT_TENANT_FUNCTION, SET_TENANT_FUNCTION, TENANT_SETTING};
+pub use idpviews_core::names::{CURRENT_TENANT_FUNCTION, SET_TENANT_FUNCTION, TENANT_SETTING};
 
 /// The views schema [`set_tenant`] and [`current_tenant`] use.
-pub const DEFAULT_SCHEMA: &str = idpviews_build::generate::DEFAULT_SCHEMA;
+pub const DEFAULT_SCHEMA: &str = idpviews_core::names::DEFAULT_SCHEMA;
 
 /// Declares the tenant for the rest of `transaction` (`SELECT
 /// idp_views.set_tenant($1)`); tenant-isolated views then show only its rows.

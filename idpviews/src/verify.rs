@@ -13,12 +13,13 @@
 
 use crate::catalog::{self, Relation};
 use crate::db::{run_ready, AsyncConn, Conn, SyncConn};
+use crate::manifest::{Manifest, ManifestView};
 use crate::{Error, Package};
-use idpviews_build::manifest::{Manifest, ManifestView};
+use idpviews_core::types::strip_type_modifiers;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use idpviews_build::generate::{
+pub use idpviews_core::names::{
     CURRENT_TENANT_BODY, CURRENT_TENANT_FUNCTION, REJECT_WRITE_FUNCTION, SET_TENANT_BODY,
     SET_TENANT_FUNCTION, TENANT_SETTING,
 };
@@ -476,21 +477,6 @@ pub(crate) fn check(manifest: &Manifest, live: &Live) -> VerifyReport {
     }
 }
 
-/// `timestamp(3) without time zone` -> `timestamp without time zone`.
-fn base_type(sql_type: &str) -> String {
-    let mut out = String::with_capacity(sql_type.len());
-    let mut depth = 0usize;
-    for c in sql_type.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
 const INSTEAD_OF_EVENTS: [(i32, &str); 3] = [(4, "INSERT"), (16, "UPDATE"), (8, "DELETE")];
 const TRIGGER_TYPE_ROW: i32 = 1;
 const TRIGGER_TYPE_INSTEAD: i32 = 64;
@@ -551,7 +537,8 @@ fn check_view(schema: &str, view: &ManifestView, live: &Live) -> Vec<Finding> {
                         "column \"{}\" is {} in the database, {} in the package",
                         want.column, found.sql_type, want.sql_type
                     );
-                    if base_type(&found.sql_type) == base_type(&want.sql_type) {
+                    if strip_type_modifiers(&found.sql_type) == strip_type_modifiers(&want.sql_type)
+                    {
                         findings.push(warning(
                             FindingKind::ColumnTypeModifier {
                                 column: kind_args.0,
@@ -801,7 +788,7 @@ mod tests {
         };
         let manifest = |owner| Manifest {
             generated: String::new(),
-            format: idpviews_build::manifest::MANIFEST_FORMAT,
+            format: crate::manifest::MANIFEST_FORMAT,
             generator: "test".into(),
             schema: "idp_views".into(),
             files: Default::default(),
@@ -821,16 +808,5 @@ mod tests {
         assert!(!new.contains(&FindingKind::EarlierTenantDesign), "{new:?}");
         // no functions in an empty catalog: both reported missing
         assert_eq!(new.len(), 2, "{new:?}");
-    }
-
-    #[test]
-    fn base_types() {
-        assert_eq!(
-            base_type("timestamp(3) without time zone"),
-            "timestamp without time zone"
-        );
-        assert_eq!(base_type("numeric(10,2)"), "numeric");
-        assert_eq!(base_type("character varying(255)[]"), "character varying[]");
-        assert_eq!(base_type("text"), "text");
     }
 }

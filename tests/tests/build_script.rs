@@ -201,7 +201,7 @@ fn cargo_builds_of_a_product_crate() {
     let out = c.out_dir();
     let merged = std::fs::read_to_string(out.join("idp-views.prisma")).unwrap();
     let expected = std::fs::read_to_string(
-        workspace().join("tests/cases/merge/multiple-relations/expected.prisma"),
+        workspace().join("tests/cases/merge/multiple-relations/expected/idp-views.prisma"),
     )
     .unwrap();
     assert_eq!(merged, expected);
@@ -400,6 +400,15 @@ fn cargo_builds_of_a_product_crate() {
         pkg,
         "drift rewrote the committed file without bless"
     );
+    // only `1` blesses
+    for value in ["0", "false", ""] {
+        assert_fails_with(
+            &c.build_env(&[("IDPVIEWS_BLESS", value)]),
+            &["is out of date"],
+            "IDPVIEWS_BLESS that is not 1",
+        );
+        assert_eq!(std::fs::read_to_string(&committed).unwrap(), pkg);
+    }
     assert_ok(&c.build_env(&[("IDPVIEWS_BLESS", "1")]), "bless");
     assert_eq!(
         std::fs::read_to_string(&committed).unwrap(),

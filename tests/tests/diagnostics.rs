@@ -4,16 +4,14 @@
 //! starting with `//`, with `// ` removed; an empty block means "no
 //! diagnostics").
 //!
-//! Add a case by adding a file; write its expectation with
+//! One test per case file (`tests/build.rs`). Add a case by adding a file;
+//! write its expectation with
 //! `IDPVIEWS_BLESS=1 cargo test -p idpviews-tests --test diagnostics`.
 
 use idpviews_build::prisma;
 use idpviews_build::{Diagnostics, SourceMap};
-use std::path::{Path, PathBuf};
-
-fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/diagnostics")
-}
+use idpviews_tests::golden::Golden;
+use std::path::Path;
 
 /// Splits a case into (schema part, expected output).
 fn split_expectation(text: &str) -> (&str, String) {
@@ -63,73 +61,21 @@ fn blessed(schema: &str, rendered: &str) -> String {
     out
 }
 
-/// A line diff (longest common subsequence), `-` expected, `+` actual.
-fn diff(expected: &str, actual: &str) -> String {
-    let a: Vec<&str> = expected.lines().collect();
-    let b: Vec<&str> = actual.lines().collect();
-    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j, mut out) = (0, 0, String::new());
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            out.push_str(&format!("  {}\n", a[i]));
-            i += 1;
-            j += 1;
-        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            out.push_str(&format!("- {}\n", a[i]));
-            i += 1;
-        } else {
-            out.push_str(&format!("+ {}\n", b[j]));
-            j += 1;
-        }
-    }
-    out
-}
+idpviews_tests::include_cases!("diagnostics");
 
-#[test]
-fn golden_diagnostics() {
-    let bless = std::env::var_os("IDPVIEWS_BLESS").is_some();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(cases_dir())
-        .expect("tests/cases/diagnostics exists")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "prisma"))
-        .collect();
-    paths.sort();
-    assert!(!paths.is_empty(), "no diagnostics cases found");
-    let mut failures = Vec::new();
-    for path in &paths {
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(path).expect("read case");
-        let (schema, expected) = split_expectation(&text);
-        let got = actual(&name, schema);
-        if got.trim_end() == expected.trim_end() {
-            continue;
-        }
-        if bless {
-            std::fs::write(path, blessed(schema, &got)).expect("write blessed case");
-            println!("blessed {name}");
-        } else {
-            failures.push(format!(
-                "{name}: diagnostics differ (- expected, + actual):\n{}",
-                diff(expected.trim_end(), got.trim_end())
-            ));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{}\n\n{} of {} case(s) differ; if the new output is right, run\n    IDPVIEWS_BLESS=1 cargo test -p idpviews-tests --test diagnostics",
-        failures.join("\n"),
-        failures.len(),
-        paths.len()
-    );
+/// One case: parse + analyze output equals the trailing comment block.
+fn run_case(path: &Path) {
+    let mut golden = Golden::new("diagnostics", path);
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let text = std::fs::read_to_string(path).expect("read case");
+    let (schema, expected) = split_expectation(&text);
+    let got = actual(&name, schema);
+    let want = format!("{}\n", expected.trim_end());
+    let got = format!("{}\n", got.trim_end());
+    golden.compare(path, &want, &got, |path, got| {
+        std::fs::write(path, blessed(schema, got)).expect("write blessed case")
+    });
+    golden.finish();
 }
 
 #[test]
@@ -142,5 +88,4 @@ fn expectation_block_is_the_last_comment_run() {
         blessed(schema, "error: x\n\ny\n"),
         "model A {\n  // inside\n}\n\n// error: x\n//\n// y\n"
     );
-    assert!(diff("a\nb", "a\nc").contains("- b\n+ c"));
 }

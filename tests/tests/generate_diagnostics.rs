@@ -5,13 +5,16 @@
 //! breaking-change guard), optional `args` (`--allow-breaking`), and
 //! `expected.txt`: the rendered diagnostics (paths relative to the case).
 //! A case that generates (warnings only) starts its `expected.txt` with
-//! `ok`. `IDPVIEWS_BLESS=1` rewrites the expected files.
+//! `ok`. One test per case (`tests/build.rs`); `IDPVIEWS_BLESS=1` rewrites
+//! the expected files.
 
 mod generate_support;
 
 use generate_support::*;
+use idpviews_tests::golden::{relative, Golden};
+use std::path::Path;
 
-fn run_case(case: &std::path::Path) -> String {
+fn rendered(case: &Path) -> String {
     let out = case.join("previous");
     match generate(case, &out) {
         Ok(p) => format!("ok\n{}", p.render_warnings(false).unwrap_or_default()),
@@ -19,29 +22,24 @@ fn run_case(case: &std::path::Path) -> String {
     }
 }
 
-#[test]
-fn diagnostics_cases() {
-    let cases = cases("generate-diagnostics");
-    assert!(cases.len() >= 20, "found only {} cases", cases.len());
-    let mut failures = Vec::new();
-    for case in &cases {
-        let count = || {
-            std::fs::read_dir(case)
-                .unwrap()
-                .filter(|e| e.as_ref().unwrap().file_name() != "expected.txt")
-                .count()
-        };
-        let before = count();
-        let actual = relative(case, &run_case(case));
-        if let Some(m) = compare(&case.join("expected.txt"), &actual) {
-            failures.push(m);
-        }
-        // every case but the warning ones fails, and nothing is written
-        let after = count();
-        assert_eq!(before, after, "{} wrote files", case.display());
-        assert!(!actual.contains("panicked"), "{actual}");
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+idpviews_tests::include_cases!("generate_diagnostics");
+
+/// One case: the rendered diagnostics equal `expected.txt`, and nothing
+/// is written.
+fn run_case(case: &Path) {
+    let mut golden = Golden::new("generate_diagnostics", case);
+    let count = || {
+        std::fs::read_dir(case)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name() != "expected.txt")
+            .count()
+    };
+    let before = count();
+    let actual = relative(case, &rendered(case));
+    golden.check(&case.join("expected.txt"), &actual);
+    assert_eq!(before, count(), "{} wrote files", case.display());
+    assert!(!actual.contains("panicked"), "{actual}");
+    golden.finish();
 }
 
 /// Every error diagnostic of every case points at a line (of the TOML or
@@ -49,7 +47,7 @@ fn diagnostics_cases() {
 /// whole (a removed view, a removed enum value, an unreadable manifest).
 #[test]
 fn every_error_points_at_a_line_and_helps() {
-    for case in cases("generate-diagnostics") {
+    for case in case_dirs("generate-diagnostics") {
         let Err(idpviews_build::Error::Diagnostics { diagnostics, .. }) =
             generate(&case, &case.join("previous"))
         else {

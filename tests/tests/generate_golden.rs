@@ -2,54 +2,47 @@
 //! the IDP schema (`schema.prisma` or `schema/`), `idp-views.toml`, an
 //! optional `previous/` package (the output directory starts as a copy of
 //! it) and `expected/` (the package the generator must produce).
-//! `IDPVIEWS_BLESS=1 cargo test -p idpviews-tests --test generate_golden`
-//! rewrites `expected/`.
+//! One test per case (`tests/build.rs`); `IDPVIEWS_BLESS=1 cargo test -p
+//! idpviews-tests --test generate_golden` rewrites `expected/`.
 
 mod generate_support;
 
 use generate_support::*;
 use idpviews_build::manifest::{content_hash, Manifest, MANIFEST_FILE, PRISMA_FILE, SQL_FILE};
 use idpviews_build::prisma;
+use idpviews_tests::golden::{relative, Golden};
+use std::path::Path;
 
-#[test]
-fn golden_cases() {
-    let cases = cases("generate");
-    assert!(
-        cases.len() >= 4,
-        "expected the golden cases, found {cases:?}"
-    );
-    let mut failures = Vec::new();
-    for case in &cases {
-        let out = tempfile::tempdir().unwrap();
-        if case.join("previous").is_dir() {
-            copy_files(&case.join("previous"), out.path());
-        }
-        let package = match generate(case, out.path()) {
-            Ok(p) => p,
-            Err(e) => {
-                failures.push(format!(
-                    "{}: {}",
-                    case.display(),
-                    relative(case, &e.render(false))
-                ));
-                continue;
-            }
-        };
-        for f in package.files() {
-            if let Some(m) = compare(&case.join("expected").join(f.name), &f.contents) {
-                failures.push(m);
-            }
-        }
-        if let Some(w) = package.render_warnings(false) {
-            failures.push(format!("{}: unexpected warnings:\n{w}", case.display()));
-        }
+idpviews_tests::include_cases!("generate");
+
+/// One case: the generated files equal `expected/`, with no warnings.
+fn run_case(case: &Path) {
+    let mut golden = Golden::new("generate_golden", case);
+    let out = tempfile::tempdir().unwrap();
+    if case.join("previous").is_dir() {
+        copy_files(&case.join("previous"), out.path());
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    match generate(case, out.path()) {
+        Ok(package) => {
+            for f in package.files() {
+                golden.check(&case.join("expected").join(f.name), &f.contents);
+            }
+            if let Some(w) = package.render_warnings(false) {
+                golden.fail(format!("{}: unexpected warnings:\n{w}", case.display()));
+            }
+        }
+        Err(e) => golden.fail(format!(
+            "{}: {}",
+            case.display(),
+            relative(case, &e.render(false))
+        )),
+    }
+    golden.finish();
 }
 
 #[test]
 fn output_is_deterministic_and_written_only_when_changed() {
-    for case in cases("generate") {
+    for case in case_dirs("generate") {
         let out = tempfile::tempdir().unwrap();
         if case.join("previous").is_dir() {
             copy_files(&case.join("previous"), out.path());
@@ -84,7 +77,7 @@ fn output_is_deterministic_and_written_only_when_changed() {
 
 #[test]
 fn manifest_matches_the_files() {
-    for case in cases("generate") {
+    for case in case_dirs("generate") {
         let out = tempfile::tempdir().unwrap();
         let p = generate(&case, out.path()).unwrap();
         let lock = Manifest::from_json(p.file(MANIFEST_FILE).unwrap()).unwrap();
@@ -122,7 +115,7 @@ fn manifest_matches_the_files() {
 /// and carries the product relation markers in every view.
 #[test]
 fn prisma_output_is_a_renderer_fixed_point() {
-    for case in cases("generate") {
+    for case in case_dirs("generate") {
         let out = tempfile::tempdir().unwrap();
         let p = generate(&case, out.path()).unwrap();
         let text = p.file(PRISMA_FILE).unwrap();
@@ -147,7 +140,7 @@ fn prisma_output_is_a_renderer_fixed_point() {
 /// Secrets never appear in the example package (the PoC's CI grep, built in).
 #[test]
 fn example_package_exposes_no_secret() {
-    let case = cases("generate")
+    let case = case_dirs("generate")
         .into_iter()
         .find(|c| c.ends_with("example"))
         .unwrap();

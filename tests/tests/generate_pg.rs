@@ -7,7 +7,7 @@
 mod generate_support;
 
 use generate_support::*;
-use idpviews_build::generate::{Package, ADVISORY_LOCK_KEY, TENANT_SETTING};
+use idpviews_build::generate::{GeneratedPackage, ADVISORY_LOCK_KEY, TENANT_SETTING};
 use idpviews_build::manifest::{Manifest, SQL_FILE};
 use idpviews_testdb::TestDb;
 use std::path::{Path, PathBuf};
@@ -105,13 +105,13 @@ fn case(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn package(case_dir: &Path, out: &Path) -> Package {
+fn package(case_dir: &Path, out: &Path) -> GeneratedPackage {
     generate(case_dir, out).unwrap_or_else(|e| panic!("{}", e.render(false)))
 }
 
 /// The `all_types` package (its tenant-isolated views need no role of
 /// their own).
-fn all_types_package(_db: &TestDb, out: &Path) -> Package {
+fn all_types_package(_db: &TestDb, out: &Path) -> GeneratedPackage {
     package(&case("all_types"), out)
 }
 

@@ -18,7 +18,7 @@ fn product_config(views_schema: &str) -> String {
 
 #[test]
 fn generated_views_validate_and_are_prisma_format_fixed_points() {
-    for case in cases("generate") {
+    for case in case_dirs("generate") {
         let out = tempfile::tempdir().unwrap();
         let p = generate(&case, out.path()).unwrap_or_else(|e| panic!("{}", e.render(false)));
         let views = p.file(PRISMA_FILE).unwrap();
@@ -51,7 +51,7 @@ fn generated_views_validate_and_are_prisma_format_fixed_points() {
 /// still validates: the views are usable as relation targets.
 #[test]
 fn a_product_relation_to_a_view_validates() {
-    let case = cases("generate")
+    let case = case_dirs("generate")
         .into_iter()
         .find(|c| c.ends_with("example"))
         .unwrap();

@@ -7,17 +7,15 @@
 //! - `views-dir`: optional, the package directory relative to the case
 //!   (default `cases/merge/package`);
 //! - `committed.prisma`: optional, the committed merged copy (drift check);
-//! - `expected.stderr`: the rendered error, exactly as a build prints it.
+//! - `expected.txt`: the rendered error, exactly as a build prints it.
 //!
-//! `IDPVIEWS_BLESS=1 cargo test -p idpviews-tests --test merge_diagnostics`
-//! rewrites the expectations. To add a case, add a directory and bless.
+//! One test per case (`tests/build.rs`). `IDPVIEWS_BLESS=1 cargo test -p
+//! idpviews-tests --test merge_diagnostics` rewrites the expectations. To
+//! add a case, add a directory and bless.
 
 use idpviews_build::Product;
+use idpviews_tests::golden::Golden;
 use std::path::{Path, PathBuf};
-
-fn bless() -> bool {
-    std::env::var("IDPVIEWS_BLESS").is_ok_and(|v| !v.is_empty() && v != "0")
-}
 
 fn read_rel(case: &Path, name: &str) -> Option<PathBuf> {
     std::fs::read_to_string(case.join(name))
@@ -39,74 +37,46 @@ fn normalize(p: &Path) -> PathBuf {
     out
 }
 
-#[test]
-fn merge_diagnostics_cases() {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir("cases/merge-diagnostics")
-        .expect("cases/merge-diagnostics exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("idp-relations.conf").is_file())
-        .collect();
-    cases.sort();
-    assert!(
-        cases.len() >= 15,
-        "expected the diagnostics cases, found {cases:?}"
-    );
-    let mut failures = Vec::new();
-    for case in &cases {
-        let out = tempfile::tempdir().unwrap();
-        let views =
-            read_rel(case, "views-dir").unwrap_or_else(|| PathBuf::from("cases/merge/package"));
-        let mut p = Product::new();
-        p.views_dir(&views)
-            .relations(case.join("idp-relations.conf"))
-            .out_dir(out.path())
-            .cargo_metadata(false)
-            .bless(false);
-        if case.join("product").is_dir() {
-            p.product_schema(case.join("product"));
-        } else if let Some(dir) = read_rel(case, "product-dir") {
-            p.product_schema(dir);
-        }
-        if case.join("committed.prisma").is_file() {
-            p.committed(case.join("committed.prisma"));
-        }
-        let actual = match p.compile() {
-            Ok(_) => {
-                failures.push(format!(
-                    "{}: expected an error, the merge succeeded",
-                    case.display()
-                ));
-                continue;
-            }
-            Err(e) => e.render(false),
-        };
-        // the committed file is never written without bless
-        let committed = case.join("committed.prisma");
-        if committed.is_file() {
-            let before = std::fs::read(&committed).unwrap();
-            assert!(p.compile().is_err());
-            assert_eq!(
-                std::fs::read(&committed).unwrap(),
-                before,
-                "{}",
-                case.display()
-            );
-        }
-        let expected_path = case.join("expected.stderr");
-        if bless() {
-            std::fs::write(&expected_path, &actual).unwrap();
-            continue;
-        }
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-        if expected != actual {
-            failures.push(format!(
-                "{} differs (IDPVIEWS_BLESS=1 to update):\n{}",
-                expected_path.display(),
-                idpviews_build::drift::unified_diff("expected", "actual", &expected, &actual)
-            ));
-        }
+idpviews_tests::include_cases!("merge_diagnostics");
+
+/// One case: the merge fails with the rendered error of `expected.txt`, and
+/// never writes the committed file.
+fn run_case(case: &Path) {
+    let mut golden = Golden::new("merge_diagnostics", case);
+    let out = tempfile::tempdir().unwrap();
+    let views = read_rel(case, "views-dir").unwrap_or_else(|| PathBuf::from("cases/merge/package"));
+    let mut p = Product::new();
+    p.views_dir(&views)
+        .relations(case.join("idp-relations.conf"))
+        .out_dir(out.path())
+        .cargo_metadata(false)
+        .bless(false);
+    if case.join("product").is_dir() {
+        p.product_schema(case.join("product"));
+    } else if let Some(dir) = read_rel(case, "product-dir") {
+        p.product_schema(dir);
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    if case.join("committed.prisma").is_file() {
+        p.committed(case.join("committed.prisma"));
+    }
+    let actual = match p.compile() {
+        Ok(_) => panic!("{}: expected an error, the merge succeeded", case.display()),
+        Err(e) => e.render(false),
+    };
+    // the committed file is never written without bless
+    let committed = case.join("committed.prisma");
+    if committed.is_file() {
+        let before = std::fs::read(&committed).unwrap();
+        assert!(p.compile().is_err());
+        assert_eq!(
+            std::fs::read(&committed).unwrap(),
+            before,
+            "{}",
+            case.display()
+        );
+    }
+    golden.check(&case.join("expected.txt"), &actual);
+    golden.finish();
 }
 
 /// Our checks are not stricter than Prisma: for each relation check, the
@@ -114,7 +84,7 @@ fn merge_diagnostics_cases() {
 /// Prisma 7's own validator too.
 #[test]
 fn prisma_7_rejects_what_the_relation_checks_reject() {
-    use idpviews_build::{merge, prisma, relations, Diagnostics, SourceMap};
+    use idpviews_build::{merge, prisma, relations_conf, Diagnostics, SourceMap};
     let cases = [
         "missing-opposite-field",
         "references-not-unique",
@@ -143,7 +113,7 @@ fn prisma_7_rejects_what_the_relation_checks_reject() {
             .unwrap();
         let mut ast = prisma::parse_file(&sources, pkg, &mut diags);
         let conf = sources.load(&case.join("idp-relations.conf")).unwrap();
-        let rels = relations::parse(&sources, conf, &mut diags);
+        let rels = relations_conf::parse(&sources, conf, &mut diags);
         assert!(
             !diags.has_errors(),
             "{name}: {}",

@@ -59,7 +59,7 @@ pub struct PackageFile {
 
 /// A generated package, not yet written.
 #[derive(Debug)]
-pub struct Package {
+pub struct GeneratedPackage {
     out: PathBuf,
     files: Vec<PackageFile>,
     manifest: Manifest,
@@ -95,7 +95,7 @@ impl Generator {
 
     /// Reads the inputs (and the previous manifest in the output directory,
     /// if any), runs every guard and renders the package. Writes nothing.
-    pub fn generate(&self) -> Result<Package, Error> {
+    pub fn generate(&self) -> Result<GeneratedPackage, Error> {
         let mut sources = SourceMap::new();
         let mut diags = Diagnostics::new();
         let config_id = sources.load(&self.config)?;
@@ -183,7 +183,7 @@ impl Generator {
         let lock = manifest.to_json();
         let mut inputs = vec![self.config.clone()];
         inputs.extend(sources.files().iter().skip(1).map(|f| f.path.clone()));
-        Ok(Package {
+        Ok(GeneratedPackage {
             out: self.out.clone(),
             files: vec![
                 PackageFile {
@@ -245,7 +245,7 @@ impl Generator {
     }
 }
 
-impl Package {
+impl GeneratedPackage {
     /// The package directory.
     pub fn out_dir(&self) -> &Path {
         &self.out
@@ -278,42 +278,17 @@ impl Package {
         (!self.warnings.is_empty()).then(|| self.warnings.render(&self.sources, color))
     }
 
-    /// Writes the files that changed, the manifest last. Every changed
-    /// file is first written to a temporary file next to it; only when all
-    /// of them are written are they renamed into place, so an I/O error
-    /// leaves the package as it was. Returns the paths written.
+    /// Writes the files that changed, the manifest last, through
+    /// [`crate::fs::write_files_if_changed`] (all or nothing: an I/O error
+    /// leaves the package as it was). Returns the paths written.
     pub fn write(&self) -> Result<Vec<PathBuf>, Error> {
-        std::fs::create_dir_all(&self.out).map_err(|e| Error::io(&self.out, e))?;
-        let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-        let cleanup = |staged: &[(PathBuf, PathBuf)]| {
-            for (tmp, _) in staged {
-                let _ = std::fs::remove_file(tmp);
-            }
-        };
-        for f in &self.files {
-            let path = self.out.join(f.name);
-            if std::fs::read(&path).is_ok_and(|old| old == f.contents.as_bytes()) {
-                continue;
-            }
-            let tmp = self
-                .out
-                .join(format!(".{}.{}.tmp", f.name, std::process::id()));
-            if let Err(e) = std::fs::write(&tmp, f.contents.as_bytes()) {
-                let _ = std::fs::remove_file(&tmp);
-                cleanup(&staged);
-                return Err(Error::io(&tmp, e));
-            }
-            staged.push((tmp, path));
-        }
-        let mut written = Vec::new();
-        for (i, (tmp, path)) in staged.iter().enumerate() {
-            if let Err(e) = std::fs::rename(tmp, path) {
-                cleanup(&staged[i..]);
-                return Err(Error::io(path, e));
-            }
-            written.push(path.clone());
-        }
-        Ok(written)
+        let paths: Vec<PathBuf> = self.files.iter().map(|f| self.out.join(f.name)).collect();
+        let files: Vec<(&Path, &[u8])> = paths
+            .iter()
+            .zip(&self.files)
+            .map(|(p, f)| (p.as_path(), f.contents.as_bytes()))
+            .collect();
+        crate::fs::write_files_if_changed(&files)
     }
 
     /// Each file whose contents on disk differ (a missing file counts as
@@ -322,20 +297,13 @@ impl Package {
         let mut stale = Vec::new();
         for f in &self.files {
             let path = self.out.join(f.name);
-            let on_disk = match std::fs::read(&path) {
-                Ok(bytes) if bytes == f.contents.as_bytes() => continue,
-                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-                Err(e) => return Err(Error::io(&path, e)),
-            };
             let shown = path.display().to_string();
-            let diff = crate::drift::unified_diff(
+            stale.extend(crate::drift::stale_file(
+                &path,
+                &f.contents,
                 &format!("{shown} (committed)"),
                 &format!("{shown} (generated)"),
-                &on_disk,
-                &f.contents,
-            );
-            stale.push((path, diff));
+            )?);
         }
         Ok(stale)
     }

@@ -7,13 +7,11 @@ use super::secrets::secret_rule;
 use super::types::{self, NativeTypeError};
 use crate::allowlist::{Allowlist, Str, ViewEntry};
 use crate::diagnostics::{Diagnostics, Span};
+use crate::ident::ident_problem;
 use crate::manifest::{ManifestColumn, ManifestEnum, ManifestEnumValue, ManifestView};
 use crate::prisma::model::{Arity, FieldKind, Model, ModelKind, NativeType, ScalarType, Schema};
 use crate::suggest::did_you_mean;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// PostgreSQL's identifier limit (NAMEDATALEN - 1).
-pub(crate) const MAX_IDENT_BYTES: usize = 63;
 
 /// Everything the renderers need.
 #[derive(Clone, Debug)]
@@ -56,22 +54,6 @@ pub(crate) fn is_prisma_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// Why PostgreSQL cannot hold `name` as an identifier, if it cannot.
-pub(crate) fn ident_problem(name: &str) -> Option<String> {
-    if name.is_empty() {
-        Some("it is empty".into())
-    } else if name.len() > MAX_IDENT_BYTES {
-        Some(format!(
-            "it is {} bytes long; PostgreSQL identifiers hold at most {MAX_IDENT_BYTES} bytes (longer ones are silently truncated)",
-            name.len()
-        ))
-    } else if name.contains('\0') {
-        Some("it contains a NUL character".into())
-    } else {
-        None
-    }
 }
 
 pub(crate) fn plan(allowlist: &Allowlist, schema: &Schema, diags: &mut Diagnostics) -> Plan {
@@ -602,7 +584,7 @@ fn native_type_error(
     let span: Span = native.span;
     if diags
         .iter()
-        .any(|d| d.severity == crate::diagnostics::Severity::Error && d.span == Some(span))
+        .any(|d| d.level == crate::diagnostics::Level::Error && d.span == Some(span))
     {
         return; // the schema analysis already explained it
     }

@@ -18,10 +18,7 @@ use crate::prisma::ast::{
 };
 use crate::prisma::model::NativeType;
 
-/// Marker line opening the product relations of a view.
-pub const RELATIONS_START: &str = "PRODUCT_RELATIONS_START";
-/// Marker line closing the product relations of a view.
-pub const RELATIONS_END: &str = "PRODUCT_RELATIONS_END";
+pub use crate::markers::{RELATIONS_END, RELATIONS_START};
 
 pub(crate) fn render(plan: &Plan, header: &str) -> String {
     crate::prisma::render(&build(plan, header))

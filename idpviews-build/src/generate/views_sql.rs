@@ -24,63 +24,12 @@ use super::plan::{Plan, TenantPlan, ViewPlan};
 use crate::manifest::ManifestColumn;
 use std::fmt::Write as _;
 
-/// The key of the transaction-level advisory lock the SQL takes
-/// (`pg_advisory_xact_lock`): the ASCII bytes of `idpviews` as a big-endian
-/// `bigint`. Anything else applying idpviews SQL should take the same lock.
-pub const ADVISORY_LOCK_KEY: i64 = i64::from_be_bytes(*b"idpviews");
-
-/// The transaction-local setting `set_tenant` writes (`<start time of the
-/// transaction>/<tenant>`); read only through `current_tenant()`, which
-/// ignores a value written by any other transaction or at session level.
-pub const TENANT_SETTING: &str = "idpviews.tenant_id";
-
-/// Name of the trigger function that rejects writes (in the views schema).
-pub const REJECT_WRITE_FUNCTION: &str = "idpviews_reject_write";
-
-/// Name of the row-level `INSTEAD OF` trigger on every view.
-pub const READ_ONLY_TRIGGER: &str = "idpviews_read_only";
-
-/// Name of the statement-level `BEFORE` trigger on every view.
-pub const READ_ONLY_STATEMENT_TRIGGER: &str = "idpviews_read_only_statement";
+pub use crate::names::{
+    ADVISORY_LOCK_KEY, CURRENT_TENANT_BODY, CURRENT_TENANT_FUNCTION, READ_ONLY_STATEMENT_TRIGGER,
+    READ_ONLY_TRIGGER, REJECT_WRITE_FUNCTION, SET_TENANT_BODY, SET_TENANT_FUNCTION, TENANT_SETTING,
+};
 
 pub(crate) use crate::sql::{quote_ident, quote_literal};
-
-/// The function a client calls to declare its tenant for the current
-/// transaction: `SELECT idp_views.set_tenant($1)`.
-pub const SET_TENANT_FUNCTION: &str = "set_tenant";
-
-/// The function returning the tenant declared in the current transaction
-/// (`NULL` when none was): `SELECT idp_views.current_tenant()`.
-pub const CURRENT_TENANT_FUNCTION: &str = "current_tenant";
-
-/// The body of `set_tenant(tenant text)` (plpgsql): stores the tenant with
-/// the start time of the current transaction, transaction-local.
-pub const SET_TENANT_BODY: &str = "
-BEGIN
-  IF tenant IS NULL OR tenant = '' THEN
-    RAISE EXCEPTION 'idpviews: the tenant id is empty'
-      USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'an empty tenant means no tenant: tenant-isolated views would return no rows';
-  END IF;
-  PERFORM pg_catalog.set_config('idpviews.tenant_id',
-    EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text || '/' || tenant, true);
-END
-";
-
-/// The body of `current_tenant()` (SQL): the tenant stored by `set_tenant`
-/// in this same transaction, else `NULL`. A value written by a session-level
-/// `SET`, by an earlier transaction or left on a pooled connection carries
-/// another transaction start time (or none) and is no tenant. Needs no
-/// transaction id, so it works on a hot standby. One expression without
-/// `FROM`, so PostgreSQL inlines it (no function call per use).
-pub const CURRENT_TENANT_BODY: &str = "
-SELECT CASE
-  WHEN pg_catalog.split_part(pg_catalog.current_setting('idpviews.tenant_id', true), '/', 1)
-       OPERATOR(pg_catalog.=) EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text
-  THEN NULLIF(pg_catalog.substr(pg_catalog.current_setting('idpviews.tenant_id', true),
-       pg_catalog.strpos(pg_catalog.current_setting('idpviews.tenant_id', true), '/') OPERATOR(pg_catalog.+) 1), '')
-END
-";
 
 /// The tenant declared in the current transaction, cast to the tenant
 /// column's type, as an uncorrelated sub-select: PostgreSQL evaluates it once

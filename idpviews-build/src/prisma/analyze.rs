@@ -10,7 +10,7 @@
 use super::ast::{self, Arity, BlockItem, BlockKind, Expr};
 use super::model::*;
 use crate::diagnostics::{Diagnostics, Span};
-use crate::suggest::did_you_mean;
+use crate::suggest::did_you_mean as suggest;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Field attributes we understand (`@db.*` is handled apart).
@@ -38,7 +38,9 @@ enum Declared {
     Enum,
 }
 
-pub(crate) fn analyze(files: &[ast::SchemaFile], diags: &mut Diagnostics) -> Schema {
+/// The first pass: declares every block name, then resolves the blocks into
+/// the semantic [`Schema`] (types, attributes and their arguments).
+pub(crate) fn resolve(files: &[ast::SchemaFile], diags: &mut Diagnostics) -> Schema {
     let mut a = Analyzer {
         diags,
         names: BTreeMap::new(),
@@ -67,8 +69,6 @@ pub(crate) fn analyze(files: &[ast::SchemaFile], diags: &mut Diagnostics) -> Sch
             }
         }
     }
-    super::relations::check(&schema, a.diags);
-    super::checks::run(files, &schema, a.diags);
     schema
 }
 
@@ -76,26 +76,6 @@ struct Analyzer<'d> {
     diags: &'d mut Diagnostics,
     /// Every model/view/type/enum name with what it is.
     names: BTreeMap<Name, Declared>,
-}
-
-/// `did_you_mean`, skipping candidates whose length rules them out first,
-/// so many unknown names against many candidates stay cheap.
-pub(crate) fn suggest<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    // nobody mistypes a name this long; edit distance is quadratic
-    if name.len() > 64 {
-        return None;
-    }
-    let len = name.chars().count();
-    let slack = len / 3 + 1;
-    did_you_mean(
-        name,
-        candidates.into_iter().filter(|c| {
-            c.len().abs_diff(len) <= slack * 4 && c.chars().count().abs_diff(len) <= slack
-        }),
-    )
 }
 
 /// For each field, whether an earlier field has the same name (sorting

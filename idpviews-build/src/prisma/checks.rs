@@ -4,10 +4,10 @@
 //! actions, datasource properties). Checks that depend on the connector run
 //! only when the datasource's provider is known.
 
-use super::analyze::suggest;
 use super::ast::{self, BlockItem, BlockKind, Expr};
 use super::model::*;
 use crate::diagnostics::Diagnostics;
+use crate::suggest::did_you_mean as suggest;
 use std::collections::BTreeMap;
 
 /// Runs every check of this module.
@@ -686,7 +686,7 @@ mod tests {
     fn errors(text: &str) -> Vec<String> {
         let (_, _, _, d) = parse_str("t.prisma", text);
         d.iter()
-            .filter(|d| d.severity == crate::Severity::Error)
+            .filter(|d| d.level == crate::Level::Error)
             .map(|d| d.message.clone())
             .collect()
     }

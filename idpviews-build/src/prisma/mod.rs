@@ -47,40 +47,76 @@ pub fn load(
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
 ) -> Result<Vec<ast::SchemaFile>, Error> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    let paths = if meta.is_dir() {
-        let mut found = Vec::new();
-        collect_prisma_files(path, &mut found)?;
-        found.sort();
-        if found.is_empty() {
-            return Err(Error::io(
-                path,
-                std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "the directory holds no .prisma file",
-                ),
-            ));
-        }
-        found
-    } else {
-        vec![path.to_path_buf()]
-    };
-    let mut files = Vec::with_capacity(paths.len());
-    for p in paths {
-        let id = sources.load(&p)?;
-        files.push(parse_file(sources, id, diags));
+    let loaded = load_excluding(path, None, sources, diags)?;
+    if loaded.files.is_empty() {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the directory holds no .prisma file",
+            ),
+        ));
     }
-    Ok(files)
+    Ok(loaded.files)
 }
 
-fn collect_prisma_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+/// A schema read by [`load_excluding`]: the parsed files and where they
+/// came from.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub files: Vec<ast::SchemaFile>,
+    /// The files read, in order.
+    pub paths: Vec<PathBuf>,
+    /// The directories walked (a build script watches them for new files).
+    pub dirs: Vec<PathBuf>,
+}
+
+/// [`load`], skipping the file `exclude` (e.g. a merged file that would
+/// define the views twice) and returning the paths read and directories
+/// walked; a directory with no `.prisma` file gives no files, not an error.
+pub fn load_excluding(
+    path: &Path,
+    exclude: Option<&Path>,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Result<Loaded, Error> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let mut loaded = Loaded::default();
+    let mut paths = Vec::new();
+    if meta.is_dir() {
+        collect_prisma_files(path, &mut paths, &mut loaded.dirs)?;
+        paths.sort();
+        loaded.dirs.sort();
+    } else {
+        paths.push(path.to_path_buf());
+    }
+    let excluded = exclude.and_then(|e| std::fs::canonicalize(e).ok());
+    for p in paths {
+        if excluded.is_some() && std::fs::canonicalize(&p).ok() == excluded {
+            continue;
+        }
+        let id = sources.load(&p)?;
+        loaded.files.push(parse_file(sources, id, diags));
+        loaded.paths.push(p);
+    }
+    Ok(loaded)
+}
+
+/// The one directory walker: `*.prisma` files under `dir`, and the
+/// directories walked.
+fn collect_prisma_files(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    dirs: &mut Vec<PathBuf>,
+) -> Result<(), Error> {
+    dirs.push(dir.to_path_buf());
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let path = entry.path();
         let ty = entry.file_type().map_err(|e| Error::io(&path, e))?;
         if ty.is_dir() {
-            collect_prisma_files(&path, out)?;
+            collect_prisma_files(&path, out, dirs)?;
         } else if path.extension().is_some_and(|e| e == "prisma") {
             out.push(path);
         }
@@ -90,8 +126,17 @@ fn collect_prisma_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error>
 
 /// Semantic analysis of all files as one schema: names resolve across
 /// files. Problems (duplicates, unknown types, bad relations) go to `diags`.
+///
+/// The passes run in this order, from here only (no pass calls another):
+/// 1. `analyze::resolve`: names, types, attributes -> the model;
+/// 2. `relations::check`: relation fields over the whole model;
+/// 3. `checks::run`: the remaining rules (`@@id`/`@@unique`, native types,
+///    datasource schemas, ...).
 pub fn analyze(files: &[ast::SchemaFile], diags: &mut Diagnostics) -> model::Schema {
-    analyze::analyze(files, diags)
+    let schema = analyze::resolve(files, diags);
+    relations::check(&schema, diags);
+    checks::run(files, &schema, diags);
+    schema
 }
 
 /// Convenience: parse and analyze one in-memory text (tests, tools).

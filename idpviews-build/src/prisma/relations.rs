@@ -2,9 +2,9 @@
 //! existing fields, every relation field has an opposite field, and one
 //! side of a 1:1 or 1:n relation holds the foreign key.
 
-use super::analyze::suggest;
 use super::model::*;
 use crate::diagnostics::Diagnostics;
+use crate::suggest::did_you_mean as suggest;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Relation fields: `fields`/`references` exist, the opposite field exists.

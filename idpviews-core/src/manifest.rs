@@ -17,14 +17,65 @@ use std::collections::BTreeMap;
 /// Version of the manifest format. Bump on incompatible changes.
 pub const MANIFEST_FORMAT: u32 = 1;
 
-/// File name of the manifest inside a views package.
-pub const MANIFEST_FILE: &str = "idp-views.lock";
-/// File name of the Prisma views inside a views package.
-pub const PRISMA_FILE: &str = "idp-views.prisma";
-/// File name of the SQL inside a views package.
-pub const SQL_FILE: &str = "create-idp-views.sql";
-/// File name of the manifest (with product relations) in `$OUT_DIR/idpviews/`.
-pub const OUT_MANIFEST_FILE: &str = "views.json";
+pub use crate::files::{MANIFEST_FILE, OUT_MANIFEST_FILE, PRISMA_FILE, SQL_FILE};
+
+/// The one format check every reader of a manifest makes (the build-script
+/// merge, the proc macros, the runtime's [`Manifest::from_json`], the
+/// generator reading the previous package): a format is read only by the
+/// idpviews that writes it, older and newer ones alike, since the format
+/// changes only incompatibly.
+pub fn check_format(format: u32) -> Result<(), FormatError> {
+    if format == MANIFEST_FORMAT {
+        Ok(())
+    } else {
+        Err(FormatError { found: format })
+    }
+}
+
+/// A manifest of a format this idpviews does not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatError {
+    pub found: u32,
+}
+
+impl std::fmt::Display for FormatError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "manifest format {} is not the format {MANIFEST_FORMAT} this idpviews reads: \
+             use idpviews and idpviews-build of the version that generated the package",
+            self.found
+        )
+    }
+}
+
+impl std::error::Error for FormatError {}
+
+/// Reading a manifest failed: not JSON of the manifest's shape, or another
+/// format.
+#[derive(Debug)]
+pub enum ManifestError {
+    Json(serde_json::Error),
+    Format(FormatError),
+}
+
+impl std::fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ManifestError::Json(e) => e.fmt(f),
+            ManifestError::Format(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ManifestError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ManifestError::Json(e) => Some(e),
+            ManifestError::Format(e) => Some(e),
+        }
+    }
+}
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -167,8 +218,18 @@ impl Manifest {
         s
     }
 
-    pub fn from_json(text: &str) -> Result<Manifest, serde_json::Error> {
-        serde_json::from_str(text)
+    /// Parses a manifest, format first: a manifest of another format gets
+    /// [`ManifestError::Format`] (not a complaint about fields this version
+    /// does not know).
+    pub fn from_json(text: &str) -> Result<Manifest, ManifestError> {
+        #[derive(Deserialize)]
+        struct Head {
+            format: u32,
+        }
+        if let Ok(head) = serde_json::from_str::<Head>(text) {
+            check_format(head.format).map_err(ManifestError::Format)?;
+        }
+        serde_json::from_str(text).map_err(ManifestError::Json)
     }
 
     /// The package's identity, `sha256:<hex>` of the canonical manifest
@@ -274,6 +335,19 @@ mod tests {
         let mut other = m.clone();
         other.views[0].columns[0].sql_type = "text".into();
         assert_ne!(other.package_hash(), hash);
+        let mut newer = m.clone();
+        newer.format = MANIFEST_FORMAT + 1;
+        let mut newer_json = newer.to_json();
+        newer_json = newer_json.replacen("\"views\"", "\"future\": 1,\n  \"views\"", 1);
+        assert!(matches!(
+            Manifest::from_json(&newer_json),
+            Err(ManifestError::Format(FormatError { found })) if found == MANIFEST_FORMAT + 1
+        ));
+        assert!(check_format(0).is_err());
+        assert!(matches!(
+            Manifest::from_json("{"),
+            Err(ManifestError::Json(_))
+        ));
         assert_eq!(
             content_hash(b"abc"),
             "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

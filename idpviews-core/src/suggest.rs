@@ -1,4 +1,5 @@
-//! "Did you mean" suggestions.
+//! "Did you mean" suggestions: one implementation for the Prisma analysis,
+//! the generator, the merge and the proc macros.
 
 /// The candidate closest to `name` by edit distance (case-insensitive),
 /// if it is close enough to be a plausible typo.
@@ -6,10 +7,20 @@ pub fn did_you_mean<'a, I>(name: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
+    // nobody mistypes a name this long; edit distance is quadratic
+    if name.len() > 64 {
+        return None;
+    }
     let lower = name.to_lowercase();
-    let limit = (name.chars().count() / 3).max(1);
+    let len = name.chars().count();
+    let limit = (len / 3).max(1);
     candidates
         .into_iter()
+        // cheap length filters first, so many unknown names against many
+        // candidates stay cheap: a longer length difference is more edits
+        .filter(|c| {
+            c.len().abs_diff(name.len()) <= limit * 4 && c.chars().count().abs_diff(len) <= limit
+        })
         .map(|c| (edit_distance(&lower, &c.to_lowercase()), c))
         .filter(|(d, _)| *d <= limit)
         .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
