@@ -11,6 +11,7 @@ mod database;
 mod generate;
 mod grants;
 mod merge;
+mod replica;
 mod validate;
 mod verify;
 
@@ -37,6 +38,7 @@ enum Command {
     Verify(verify::VerifyArgs),
     Grants(grants::GrantsArgs),
     Audit(audit::AuditArgs),
+    Replica(replica::ReplicaArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::Grants(args) => grants::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Replica(args) => replica::run(args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

@@ -101,6 +101,7 @@ pub async fn apply_async(
 }
 
 async fn apply_on<C: Conn>(mut conn: C, package: &Package) -> Result<Applied, Error> {
+    crate::replica::refuse_on_standby(&mut conn).await?;
     let script = Script::parse(&package.sql)?;
     conn.batch("BEGIN")
         .await

@@ -26,6 +26,10 @@ pub enum Error {
     Package(String),
     /// A name given by the caller is not usable (e.g. an empty role name).
     InvalidInput(String),
+    /// [`crate::apply`] on a hot standby (`pg_is_in_recovery()`): nothing can be written there.
+    ReadOnlyStandby,
+    /// Logical replication ([`crate::replica`]) cannot go on: the message says why and what to do.
+    Replica(String),
 }
 
 impl Error {
@@ -73,6 +77,11 @@ impl fmt::Display for Error {
             Error::Verify(report) => write!(f, "{report}"),
             Error::Package(msg) => write!(f, "invalid views package: {msg}"),
             Error::InvalidInput(msg) => f.write_str(msg),
+            Error::ReadOnlyStandby => f.write_str(
+                "read-only standby: apply on the primary (this server is in recovery; the views \
+                 reach it through replication)",
+            ),
+            Error::Replica(msg) => f.write_str(msg),
         }
     }
 }

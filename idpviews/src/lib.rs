@@ -8,6 +8,7 @@ pub mod enums;
 mod error;
 pub mod grants;
 pub mod package;
+pub mod replica;
 pub mod row;
 pub mod tenant;
 pub mod verify;

@@ -335,7 +335,7 @@ async fn verify_on<C: Conn>(mut conn: C, manifest: &Manifest) -> Result<VerifyRe
     let live = read_live(&mut conn, manifest)
         .await
         .map_err(Error::db("reading the database catalog"))?;
-    Ok(check(manifest, &live))
+    crate::replica::verify_tables(&mut conn, manifest, check(manifest, &live)).await
 }
 
 async fn read_live<C: Conn>(conn: &mut C, manifest: &Manifest) -> Result<Live, postgres::Error> {
