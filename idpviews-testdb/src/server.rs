@@ -273,7 +273,8 @@ pub const REPLICATION_CONF: &str = "wal_level = logical\n\
     max_logical_replication_workers = 40\n\
     max_sync_workers_per_subscription = 2\n\
     max_worker_processes = 60\n\
-    wal_receiver_status_interval = 1s\n";
+    wal_receiver_status_interval = 1s\n\
+    wal_retrieve_retry_interval = 200ms\n";
 
 impl Server {
     /// Starts a streaming hot standby of this throwaway cluster (`pg_basebackup -R`, then
