@@ -57,7 +57,9 @@ fn every_command_and_flag_of_the_cli_reference_exists() {
         let path: Vec<&str> = usage
             .split_whitespace()
             .skip(1)
-            .take_while(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '-') && !w.starts_with('-'))
+            .take_while(|w| {
+                w.chars().all(|c| c.is_ascii_lowercase() || c == '-') && !w.starts_with('-')
+            })
             .collect();
         let command = path.join(" ");
         let mut args = path.clone();

@@ -181,6 +181,9 @@ pub struct PlannedTable {
     pub identity_index: Option<String>,
     /// The row filter, e.g. `("tenant_id" = '...'::uuid)`.
     pub row_filter: Option<String>,
+    /// Column lists of the IDP's plain b-tree indexes on published columns only: the product's
+    /// table gets the same (non-unique) indexes, so its queries are planned like the IDP's.
+    pub indexes: Vec<Vec<String>>,
 }
 
 /// The publication: statements to run outside a transaction (`CREATE INDEX CONCURRENTLY`), then
@@ -265,6 +268,42 @@ fn live_identity(
         ))
     })?;
     Ok((row.get(0), row.get(1)))
+}
+
+const INDEXES_SQL: &str = "\
+SELECT array_agg(a.attname::text ORDER BY k.ord) \
+FROM pg_catalog.pg_index i \
+JOIN pg_catalog.pg_class c ON c.oid = i.indrelid \
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
+JOIN pg_catalog.pg_am am ON am.oid = ic.relam \
+CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
+LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum AND k.attnum > 0 \
+WHERE n.nspname = $1 AND c.relname = $2 AND am.amname = 'btree' AND i.indisvalid \
+  AND i.indpred IS NULL AND i.indexprs IS NULL AND k.ord <= i.indnkeyatts \
+GROUP BY i.indexrelid HAVING bool_and(a.attname IS NOT NULL) \
+ORDER BY i.indexrelid";
+
+/// The IDP's plain b-tree indexes of `t` whose columns are all published, but the identity.
+fn live_indexes(
+    idp: &mut postgres::Client,
+    t: &ReplicaTable,
+    identity: &[String],
+) -> Result<Vec<Vec<String>>, Error> {
+    let mut out: Vec<Vec<String>> = Vec::new();
+    for r in idp
+        .query(INDEXES_SQL, &[&t.schema, &t.table])
+        .map_err(Error::db("reading the IDP's indexes"))?
+    {
+        let cols: Vec<String> = r.get(0);
+        if cols.iter().all(|c| t.column_type(c).is_some())
+            && cols.as_slice() != identity
+            && !out.contains(&cols)
+        {
+            out.push(cols);
+        }
+    }
+    Ok(out)
 }
 
 fn identity_index_name(t: &ReplicaTable) -> String {
@@ -387,11 +426,16 @@ pub fn publication_plan(
             ));
             continue;
         }
+        let indexes = match idp.as_deref_mut() {
+            Some(c) => live_indexes(c, &t, &identity)?,
+            None => Vec::new(),
+        };
         planned.push(PlannedTable {
             table: t,
             identity,
             identity_index,
             row_filter,
+            indexes,
         });
     }
     if !problems.is_empty() {
@@ -581,6 +625,16 @@ fn create_tables_sql(tables: &[PlannedTable]) -> String {
             t.qualified(),
             cols.join(",\n")
         ));
+        for cols in &p.indexes {
+            s.push_str(&format!(
+                "CREATE INDEX ON {} ({});\n",
+                t.qualified(),
+                cols.iter()
+                    .map(|c| quote_ident(c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         s.push_str(&format!(
             "COMMENT ON TABLE {} IS {};\n",
             t.qualified(),
@@ -753,11 +807,13 @@ pub fn publication_tables(
             )));
         }
         let (_, identity) = live_identity(idp, &t)?;
+        let indexes = live_indexes(idp, &t, &identity)?;
         out.push(PlannedTable {
             table: t,
             identity,
             identity_index: None,
             row_filter: filter.clone(),
+            indexes,
         });
     }
     Ok(out)

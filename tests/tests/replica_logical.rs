@@ -216,6 +216,15 @@ fn the_product_database_converges_and_never_holds_a_secret() {
     assert_eq!(user_pub, user_cols.iter().copied().collect());
     assert_eq!(columns(&mut product, "idp", "User"), user_cols);
     assert_eq!(columns(&mut product, "idp", "Tenant"), vec!["id", "name"]);
+    // The IDP's index on a published column is there too, so queries are planned alike.
+    let indexed: String = product
+        .query_one(
+            r#"SELECT string_agg(pg_get_indexdef(indexrelid), '; ') FROM pg_index WHERE indrelid = '"idp"."User"'::regclass"#,
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(indexed.contains("btree (tenant_id)"), "{indexed}");
 
     // Inserts, updates (one touching only the secret column), deletes.
     let new_user = "0190a000-0000-7000-8000-0000000000c1";
