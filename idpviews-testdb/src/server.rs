@@ -801,6 +801,18 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_pg_basebackup_is_an_error_that_says_so() {
+        let bins = Binaries {
+            initdb: PathBuf::from("/nonexistent/postgresql/bin/initdb"),
+            pg_ctl: PathBuf::from("/nonexistent/postgresql/bin/pg_ctl"),
+            run_as: None,
+        };
+        let e = base_backup(&bins, Path::new("/nonexistent/data"), 1).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NoPostgres);
+        assert!(e.to_string().contains("no `pg_basebackup`"), "{e}");
+    }
+
+    #[test]
     fn versioned_directories_sort_newest_first() {
         let mut dirs = [
             PathBuf::from("/usr/lib/postgresql/9.6/bin"),
