@@ -33,10 +33,28 @@ pub fn clusters() -> Result<&'static Clusters, Error> {
     static CLUSTERS: OnceLock<Result<Clusters, Error>> = OnceLock::new();
     CLUSTERS
         .get_or_init(|| {
+            let primary = throwaway_cluster_with(REPLICATION_CONF).map_err(|e| {
+                Error::new(e.kind(), format!("starting the replication primary: {e}"))
+            })?;
+            // Column lists and row filters of publications: PostgreSQL 15.
+            let major: u32 = primary
+                .version()
+                .split(|c: char| !c.is_ascii_digit())
+                .next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            if major < 15 {
+                return Err(Error::new(
+                    ErrorKind::NoPostgres,
+                    format!(
+                        "the replication tests need PostgreSQL 15 or newer binaries (publication \
+                         column lists and row filters); found {}: install postgresql-15 or newer",
+                        primary.version()
+                    ),
+                ));
+            }
             Ok(Clusters {
-                primary: throwaway_cluster_with(REPLICATION_CONF).map_err(|e| {
-                    Error::new(e.kind(), format!("starting the replication primary: {e}"))
-                })?,
+                primary,
                 standby: OnceLock::new(),
                 subscriber: OnceLock::new(),
             })
