@@ -220,9 +220,11 @@ impl PublicationPlan {
     /// Runs the plan on the IDP database.
     pub fn execute(&self, idp: &mut postgres::Client) -> Result<(), Error> {
         for c in &self.concurrent {
-            idp.batch_execute("SET lock_timeout = '5s'")
-                .and_then(|_| idp.batch_execute(c))
-                .map_err(Error::db("creating the replica identity index"))?;
+            let created = idp
+                .batch_execute("SET lock_timeout = '5s'")
+                .and_then(|_| idp.batch_execute(c));
+            let _ = idp.batch_execute("RESET lock_timeout");
+            created.map_err(Error::db("creating the replica identity index"))?;
         }
         idp.batch_execute(&self.transaction).map_err(|e| {
             let _ = idp.batch_execute("ROLLBACK");
@@ -530,6 +532,7 @@ fn role_sql(planned: &[PlannedTable], role: &str) -> String {
         "DO $idpviews$ BEGIN\n  CREATE ROLE {r} LOGIN REPLICATION;\nEXCEPTION WHEN duplicate_object THEN NULL;\nEND $idpviews$;\n"
     );
     let mut schemas: Vec<&str> = planned.iter().map(|p| p.table.schema.as_str()).collect();
+    schemas.sort();
     schemas.dedup();
     for schema in schemas {
         s.push_str(&format!(
@@ -1119,9 +1122,11 @@ pub fn upgrade(
 
     // 2. The publication: identity indexes, grants, column lists.
     for c in &plan.concurrent {
-        idp.batch_execute("SET lock_timeout = '5s'")
-            .and_then(|_| idp.batch_execute(c))
-            .map_err(Error::db("creating the replica identity index"))?;
+        let created = idp
+            .batch_execute("SET lock_timeout = '5s'")
+            .and_then(|_| idp.batch_execute(c));
+        let _ = idp.batch_execute("RESET lock_timeout");
+        created.map_err(Error::db("creating the replica identity index"))?;
     }
     let mut tx = format!("BEGIN;\n{LOCK_TIMEOUT};\n");
     for p in &plan.tables {
