@@ -536,6 +536,13 @@ fn tables_the_publication_cannot_carry_safely_are_refused() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("REPLICA IDENTITY FULL"), "{e}");
+    // No identity: published UPDATEs would fail on the IDP.
+    c.batch_execute(r#"ALTER TABLE "idp"."User" REPLICA IDENTITY NOTHING"#)
+        .unwrap();
+    let e = replica::publication_plan(Some(&mut c), &package, &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no replica identity"), "{e}");
     c.batch_execute(r#"ALTER TABLE "idp"."User" REPLICA IDENTITY DEFAULT"#)
         .unwrap();
     // A nullable tenant column cannot be in the identity a tenant filter needs.
