@@ -536,6 +536,16 @@ fn tables_the_publication_cannot_carry_safely_are_refused() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("REPLICA IDENTITY FULL"), "{e}");
+    // A key that is not allowlisted would leave the IDP beyond the allowlist.
+    c.batch_execute(r#"ALTER TABLE "idp"."User" REPLICA IDENTITY DEFAULT"#)
+        .unwrap();
+    let no_key = db_fixture::package(
+        "schema = \"idp_views\"\n[views.IdpTenant]\nmodel = \"Tenant\"\nfields = [\"name\"]\n",
+    );
+    let e = replica::publication_plan(Some(&mut c), &no_key, &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`id` are not allowlisted"), "{e}");
     // No identity: published UPDATEs would fail on the IDP.
     c.batch_execute(r#"ALTER TABLE "idp"."User" REPLICA IDENTITY NOTHING"#)
         .unwrap();
