@@ -1,6 +1,6 @@
 //! The error type of the database operations.
 
-use crate::apply::Incompatibility;
+use crate::apply::{Blocked, Incompatibility};
 use crate::verify::VerifyReport;
 use std::fmt;
 
@@ -26,6 +26,11 @@ pub enum Error {
     Package(String),
     /// A name given by the caller is not usable (e.g. an empty role name).
     InvalidInput(String),
+    /// `apply` gave up waiting for a lock (after its retries): nothing was
+    /// changed; the report names the blocking sessions.
+    Blocked(Box<Blocked>),
+    /// Connecting took longer than the connect timeout.
+    Timeout(String),
     /// [`crate::apply`] on a hot standby (`pg_is_in_recovery()`): nothing can be written there.
     ReadOnlyStandby,
     /// Logical replication ([`crate::replica`]) cannot go on: the message says why and what to do.
@@ -77,6 +82,8 @@ impl fmt::Display for Error {
             Error::Verify(report) => write!(f, "{report}"),
             Error::Package(msg) => write!(f, "invalid views package: {msg}"),
             Error::InvalidInput(msg) => f.write_str(msg),
+            Error::Blocked(blocked) => write!(f, "{blocked}"),
+            Error::Timeout(msg) => f.write_str(msg),
             Error::ReadOnlyStandby => f.write_str(
                 "read-only standby: apply on the primary (this server is in recovery; the views \
                  reach it through replication)",

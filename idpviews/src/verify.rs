@@ -4,9 +4,9 @@
 //! between package and database: missing views or columns, retyped columns,
 //! enum labels the code knows but the database lacks (and new ones it does
 //! not know: a warning, they decode as `Unknown`), views that would accept
-//! writes, tenant-isolated views whose isolation is off (view not owned by
-//! the tenant owner role, row-level security disabled on the source table,
-//! tenant policy missing).
+//! writes, tenant-isolated views whose isolation is off (the tenant filter
+//! or a column mask missing, `set_tenant`/`current_tenant` missing or not the
+//! package's).
 //!
 //! Only the system catalogs are read (no privilege on `idp` is needed, and
 //! nothing is written): a product role can verify at start-up.
@@ -19,13 +19,16 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub use idpviews_build::generate::{
-    tenant_policy_name, ALL_POLICY, REJECT_WRITE_FUNCTION, TENANT_SETTING,
+    CURRENT_TENANT_BODY, CURRENT_TENANT_FUNCTION, REJECT_WRITE_FUNCTION, SET_TENANT_BODY,
+    SET_TENANT_FUNCTION, TENANT_SETTING,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     Error,
     Warning,
+    /// Information, e.g. that a newer compatible package is applied.
+    Note,
 }
 
 /// What is wrong, with the names needed to act on it.
@@ -77,35 +80,25 @@ pub enum FindingKind {
     WriteRule {
         rule: String,
     },
-    /// A tenant-isolated view of a package from before row-level security
-    /// (no `tenant_owner` in the manifest) without `security_barrier`.
-    NoSecurityBarrier,
-    /// A tenant-isolated view of a package from before row-level security
-    /// that does not filter on the tenant setting.
+    /// A tenant-isolated view that does not filter on the tenant the
+    /// transaction declared, or exposes a column other than a unique one
+    /// without the tenant mask.
     NoTenantFilter,
-    /// A tenant-isolated view not owned by the package's tenant owner role:
-    /// the tenant policy does not apply to queries through it.
-    TenantViewOwner {
-        expected: String,
-        found: String,
+    /// `set_tenant` or `current_tenant` is missing in the views schema or is
+    /// not the package's (another body, `SECURITY DEFINER`, a `SET` clause).
+    TenantFunction {
+        function: String,
     },
-    /// The tenant owner role is a superuser or has `BYPASSRLS`, or owns the
-    /// source table: row-level security does not apply to it.
-    TenantOwnerBypassesRls {
-        role: String,
-    },
-    /// Row-level security is not enabled on the source table.
-    RowSecurityDisabled {
-        table: String,
-    },
-    /// No restrictive `SELECT` policy limits the owner role by the tenant
-    /// column and the tenant setting.
-    MissingTenantPolicy {
-        table: String,
-        policy: String,
-    },
+    /// The package is of the earlier row-level security design
+    /// (`tenant_owner` in the manifest): regenerate it.
+    EarlierTenantDesign,
     /// A view in the schema that the package does not list (warning).
     ExtraView,
+    /// The applied record names a newer package that extends this one
+    /// (note): this package reads the database correctly.
+    NewerPackage {
+        package_hash: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,6 +170,7 @@ impl fmt::Display for VerifyReport {
                 let status = match finding.severity {
                     Severity::Error => "error",
                     Severity::Warning => "warning",
+                    Severity::Note => "note",
                 };
                 rows.push((object, status, &finding.message));
             }
@@ -263,52 +257,25 @@ LEFT JOIN pg_catalog.pg_enum e ON e.enumtypid = t.oid \
 WHERE t.typtype = 'e' AND n.nspname = ANY($1) \
 GROUP BY n.nspname, t.typname";
 
-const VIEW_OWNERS_SQL: &str = "\
-SELECT c.relname::text, pg_catalog.pg_get_userbyid(c.relowner)::text \
-FROM pg_catalog.pg_class c \
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-WHERE n.nspname = $1 AND c.relname = ANY($2) \
-ORDER BY c.relname";
+const TENANT_FUNCTIONS_SQL: &str = "\
+SELECT p.proname::text, p.prosrc, l.lanname::text, p.prosecdef, p.provolatile::text, \
+       p.proconfig IS NOT NULL, pg_catalog.pg_get_function_identity_arguments(p.oid) \
+FROM pg_catalog.pg_proc p \
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
+JOIN pg_catalog.pg_language l ON l.oid = p.prolang \
+WHERE n.nspname = $1 AND p.proname = ANY($2) \
+ORDER BY 1, 7";
 
-const ROLES_SQL: &str = "\
-SELECT r.rolname::text, r.rolsuper OR r.rolbypassrls \
-FROM pg_catalog.pg_roles r WHERE r.rolname = ANY($1) ORDER BY 1";
-
-const TABLE_SECURITY_SQL: &str = "\
-SELECT c.relrowsecurity, pg_catalog.pg_get_userbyid(c.relowner)::text \
-FROM pg_catalog.pg_class c \
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-WHERE n.nspname = $1 AND c.relname = $2";
-
-const POLICIES_SQL: &str = "\
-SELECT p.polname::text, p.polpermissive, p.polcmd::text, \
-       ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(r)::text END \
-             FROM unnest(p.polroles) AS r ORDER BY 1), \
-       coalesce(pg_catalog.pg_get_expr(p.polqual, p.polrelid), '') \
-FROM pg_catalog.pg_policy p \
-JOIN pg_catalog.pg_class c ON c.oid = p.polrelid \
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-WHERE n.nspname = $1 AND c.relname = $2 \
-ORDER BY p.polname";
-
-/// A row-level security policy as the catalog holds it.
+/// A tenant function as the catalog holds it.
 #[derive(Debug, Clone)]
-pub(crate) struct Policy {
-    permissive: bool,
-    /// `pg_policy.polcmd`: `r` SELECT, `*` ALL, ...
-    command: String,
-    /// Role names (`public` for PUBLIC).
-    roles: Vec<String>,
-    /// `USING` condition as `pg_get_expr` prints it.
-    qual: String,
-}
-
-/// Row-level security state of a source table.
-#[derive(Debug, Clone)]
-pub(crate) struct TableSecurity {
-    row_security: bool,
-    owner: String,
-    policies: Vec<Policy>,
+pub(crate) struct TenantFunction {
+    name: String,
+    body: String,
+    language: String,
+    security_definer: bool,
+    volatility: String,
+    has_set_clause: bool,
+    arguments: String,
 }
 
 /// Everything [`check`] needs, read from the catalogs.
@@ -323,22 +290,41 @@ pub(crate) struct Live {
     viewdefs: BTreeMap<String, String>,
     /// (schema, type) -> labels in order
     enums: BTreeMap<(String, String), Vec<String>>,
-    /// tenant-isolated view -> owner role
-    view_owners: BTreeMap<String, String>,
-    /// role -> bypasses row-level security (superuser or `BYPASSRLS`)
-    role_bypass: BTreeMap<String, bool>,
-    /// (schema, table) of tenant-isolated views -> row-level security
-    tables: BTreeMap<(String, String), TableSecurity>,
+    /// `set_tenant` and `current_tenant` in the views schema
+    tenant_functions: Vec<TenantFunction>,
 }
 
 async fn verify_on<C: Conn>(mut conn: C, manifest: &Manifest) -> Result<VerifyReport, Error> {
     let live = read_live(&mut conn, manifest)
         .await
         .map_err(Error::db("reading the database catalog"))?;
-    crate::replica::verify_tables(&mut conn, manifest, check(manifest, &live)).await
+    let mut report = check(manifest, &live);
+    // A newer package that extends this one (see `apply`): say so.
+    if let Ok(Some(r)) = crate::record::read(&mut conn, &manifest.schema).await {
+        if r.package_hash != manifest.package_hash() && crate::apply::extends(&r.manifest, manifest)
+        {
+            if let Some(schema) = report.objects.first_mut() {
+                schema.findings.push(Finding {
+                    severity: Severity::Note,
+                    kind: FindingKind::NewerPackage {
+                        package_hash: r.package_hash.clone(),
+                    },
+                    message: format!(
+                        "a newer package that extends this one is applied ({}, {}); this \
+                         package reads it as is",
+                        r.package_hash, r.applied_at
+                    ),
+                });
+            }
+        }
+    }
+    crate::replica::verify_tables(&mut conn, manifest, report).await
 }
 
-async fn read_live<C: Conn>(conn: &mut C, manifest: &Manifest) -> Result<Live, postgres::Error> {
+pub(crate) async fn read_live<C: Conn>(
+    conn: &mut C,
+    manifest: &Manifest,
+) -> Result<Live, postgres::Error> {
     let schema = manifest.schema.as_str();
     let mut live = Live {
         schema_exists: catalog::schema_exists(conn, schema).await?,
@@ -366,42 +352,7 @@ async fn read_live<C: Conn>(conn: &mut C, manifest: &Manifest) -> Result<Live, p
         for row in conn.query(VIEWDEFS_SQL, &[&schema, &tenant_views]).await? {
             live.viewdefs.insert(row.get(0), row.get(1));
         }
-        for row in conn
-            .query(VIEW_OWNERS_SQL, &[&schema, &tenant_views])
-            .await?
-        {
-            live.view_owners.insert(row.get(0), row.get(1));
-        }
-        let owners: Vec<&str> = manifest
-            .views
-            .iter()
-            .filter_map(|v| v.tenant_owner.as_deref())
-            .collect();
-        for row in conn.query(ROLES_SQL, &[&owners]).await? {
-            live.role_bypass.insert(row.get(0), row.get(1));
-        }
-        for v in manifest.views.iter().filter(|v| v.tenant_owner.is_some()) {
-            let key = (v.source_schema.clone(), v.source_table.clone());
-            if live.tables.contains_key(&key) {
-                continue;
-            }
-            let rows = conn.query(TABLE_SECURITY_SQL, &[&key.0, &key.1]).await?;
-            let Some(row) = rows.first() else { continue };
-            let mut table = TableSecurity {
-                row_security: row.get(0),
-                owner: row.get(1),
-                policies: Vec::new(),
-            };
-            for row in conn.query(POLICIES_SQL, &[&key.0, &key.1]).await? {
-                table.policies.push(Policy {
-                    permissive: row.get(1),
-                    command: row.get(2),
-                    roles: row.get(3),
-                    qual: row.get(4),
-                });
-            }
-            live.tables.insert(key, table);
-        }
+        read_tenant_functions(conn, schema, &mut live).await?;
     }
     let enum_schemas: Vec<&str> = manifest
         .enums
@@ -442,6 +393,9 @@ pub(crate) fn check(manifest: &Manifest, live: &Live) -> VerifyReport {
             FindingKind::MissingSchema,
             format!("schema \"{schema}\" does not exist: apply the views package"),
         ));
+    }
+    if live.schema_exists {
+        schema_findings.extend(check_tenant_functions(manifest, live));
     }
     objects.push(CheckedObject {
         object: format!("schema {schema}"),
@@ -670,27 +624,85 @@ fn check_view(schema: &str, view: &ManifestView, live: &Live) -> Vec<Finding> {
         ));
     }
 
-    if let Some(owner) = &view.tenant_owner {
-        check_tenant_rls(view, owner, live, &mut findings);
-    } else if view.tenant_field.is_some() {
-        if !rel.has_option("security_barrier=true") {
+    if view.tenant_field.is_some() {
+        check_tenant_view(view, live, &mut findings);
+    }
+    findings
+}
+
+async fn read_tenant_functions<C: Conn>(
+    conn: &mut C,
+    schema: &str,
+    live: &mut Live,
+) -> Result<(), postgres::Error> {
+    let names = [SET_TENANT_FUNCTION, CURRENT_TENANT_FUNCTION];
+    for row in conn
+        .query(TENANT_FUNCTIONS_SQL, &[&schema, &&names[..]])
+        .await?
+    {
+        live.tenant_functions.push(TenantFunction {
+            name: row.get(0),
+            body: row.get(1),
+            language: row.get(2),
+            security_definer: row.get(3),
+            volatility: row.get(4),
+            has_set_clause: row.get(5),
+            arguments: row.get(6),
+        });
+    }
+    Ok(())
+}
+
+/// `set_tenant(text)` and `current_tenant()` exactly as the package creates
+/// them (body, language, volatility, no `SECURITY DEFINER`, no `SET`), when
+/// the package has tenant-isolated views. Findings go on the schema.
+pub(crate) fn check_tenant_functions(manifest: &Manifest, live: &Live) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if !manifest.views.iter().any(|v| v.tenant_field.is_some()) {
+        return findings;
+    }
+    if manifest.views.iter().any(|v| v.tenant_owner.is_some()) {
+        findings.push(error(
+            FindingKind::EarlierTenantDesign,
+            "the package is of the earlier row-level security tenant design: regenerate it with \
+             this idpviews version and apply it"
+                .into(),
+        ));
+    }
+    let schema = &manifest.schema;
+    for (name, arguments, body, language, volatility) in [
+        (
+            SET_TENANT_FUNCTION,
+            "tenant text",
+            SET_TENANT_BODY,
+            "plpgsql",
+            "v",
+        ),
+        (CURRENT_TENANT_FUNCTION, "", CURRENT_TENANT_BODY, "sql", "s"),
+    ] {
+        let found = live
+            .tenant_functions
+            .iter()
+            .find(|f| f.name == name && f.arguments == arguments);
+        let problem = match found {
+            None => Some("is missing".to_owned()),
+            Some(f) if f.security_definer => Some("is SECURITY DEFINER".to_owned()),
+            Some(f) if f.has_set_clause => Some("has a SET clause".to_owned()),
+            Some(f) if f.language != language || f.volatility != volatility => Some(format!(
+                "is {} with volatility {}, not the package's {language} {volatility}",
+                f.language, f.volatility
+            )),
+            Some(f) if f.body != body => Some("has another body than the package's".to_owned()),
+            Some(_) => None,
+        };
+        if let Some(problem) = problem {
             findings.push(error(
-                FindingKind::NoSecurityBarrier,
-                "tenant-isolated but not a security_barrier view: leaky functions can see other \
-                 tenants' rows; apply the package"
-                    .into(),
-            ));
-        }
-        let filtered = live
-            .viewdefs
-            .get(&view.name)
-            .is_some_and(|def| def.contains(TENANT_SETTING));
-        if !filtered {
-            findings.push(error(
-                FindingKind::NoTenantFilter,
+                FindingKind::TenantFunction {
+                    function: name.to_owned(),
+                },
                 format!(
-                    "tenant-isolated but the view does not filter on the `{TENANT_SETTING}` setting: \
-                     every tenant's rows are visible; apply the package"
+                    "tenant isolation is off: function \"{schema}\".{name}({arguments}) {problem}: \
+                     apply the package"
                 ),
             ));
         }
@@ -698,76 +710,73 @@ fn check_view(schema: &str, view: &ManifestView, live: &Live) -> Vec<Finding> {
     findings
 }
 
-/// Row-level security of a tenant-isolated view: owned by the tenant owner
-/// role, which row-level security applies to, on a source table with row
-/// security enabled and a restrictive tenant policy for that role.
-fn check_tenant_rls(view: &ManifestView, owner: &str, live: &Live, findings: &mut Vec<Finding>) {
-    const OFF: &str = "tenant isolation is off";
-    let table = format!("\"{}\".\"{}\"", view.source_schema, view.source_table);
-    let found = live.view_owners.get(&view.name).map(String::as_str);
-    if found != Some(owner) {
-        let found = found.unwrap_or("?").to_owned();
-        findings.push(error(
-            FindingKind::TenantViewOwner {
-                expected: owner.to_owned(),
-                found: found.clone(),
-            },
-            format!(
-                "{OFF}: the view is owned by \"{found}\", not by the tenant owner role \"{owner}\" \
-                 that the tenant policy limits: apply the package"
-            ),
-        ));
-    }
-    let security = live
-        .tables
-        .get(&(view.source_schema.clone(), view.source_table.clone()));
-    let bypass = live.role_bypass.get(owner).copied().unwrap_or(false)
-        || security.is_some_and(|s| s.owner == owner);
-    if bypass {
-        findings.push(error(
-            FindingKind::TenantOwnerBypassesRls {
-                role: owner.to_owned(),
-            },
-            format!(
-                "{OFF}: role \"{owner}\" is a superuser, has BYPASSRLS or owns {table}: \
-                 row-level security does not apply to it"
-            ),
-        ));
-    }
-    let Some(security) = security else {
-        // the source table is missing: the view itself would be broken
+/// A tenant-isolated view filters on the declared tenant
+/// (`WHERE <tenant column> = (SELECT <schema>.current_tenant()::<type>)`)
+/// and masks every column but its unique ones with the same check.
+fn check_tenant_view(view: &ManifestView, live: &Live, findings: &mut Vec<Finding>) {
+    let Some(def) = live.viewdefs.get(&view.name) else {
         return;
     };
-    if !security.row_security {
+    if live
+        .relations
+        .get(&view.name)
+        .is_some_and(|r| r.has_option("security_invoker=true"))
+    {
         findings.push(error(
-            FindingKind::RowSecurityDisabled {
-                table: table.clone(),
-            },
-            format!(
-                "{OFF}: row-level security is disabled on {table}: every tenant's rows are \
-                 visible; apply the package"
-            ),
+            FindingKind::NoTenantFilter,
+            "the view is security_invoker: it reads the IDP table with the caller's rights, which \
+             the product role does not have: apply the package"
+                .into(),
         ));
     }
     let column = view.tenant_column.as_deref().unwrap_or_default();
-    let limits = |p: &&Policy| {
-        !p.permissive
-            && (p.command == "r" || p.command == "*")
-            && p.roles.iter().any(|r| r == owner || r == "public")
-            && (p.qual.contains(&format!("({column} = "))
-                || p.qual.contains(&format!("(\"{column}\" = ")))
-            && p.qual.contains(TENANT_SETTING)
-    };
-    if !security.policies.iter().any(|p| limits(&p)) {
-        let policy = tenant_policy_name(owner);
+    // pg_get_viewdef qualifies the column with the table (`users.tenant_id`)
+    // and the function with its schema when it is not on the search path.
+    let ident = crate::sql::quote_ident(column);
+    let check = [
+        format!(".{column} = ( SELECT ("),
+        format!(".{ident} = ( SELECT ("),
+    ];
+    let calls = format!("{CURRENT_TENANT_FUNCTION}())::");
+    let count =
+        |text: &str| -> usize { check.iter().map(|c| text.matches(c.as_str()).count()).sum() };
+    // Exactly the one condition: `WHERE (<t>.<col> = ( SELECT (..current_tenant())::<type>
+    // AS current_tenant))`, nothing OR-ed or AND-ed to it.
+    let filtered = def.rfind("WHERE (").is_some_and(|i| {
+        let clause = def[i + "WHERE ".len()..]
+            .trim()
+            .trim_end_matches(';')
+            .trim_end();
+        count(clause) == 1
+            && clause.contains(&calls)
+            && clause.ends_with(&format!("AS {CURRENT_TENANT_FUNCTION}))"))
+            && clause.matches('(').count() == clause.matches(')').count()
+            && !clause.contains(" OR ")
+            && !clause.contains(" AND ")
+            && clause.starts_with('(')
+            && clause[1..]
+                .find(" = ( SELECT (")
+                .is_some_and(|j| !clause[1..j + 1].contains('('))
+    });
+    if !filtered {
         findings.push(error(
-            FindingKind::MissingTenantPolicy {
-                table: table.clone(),
-                policy: policy.clone(),
-            },
+            FindingKind::NoTenantFilter,
             format!(
-                "{OFF}: no restrictive policy on {table} limits \"{owner}\" to `{column}` = the \
-                 `{TENANT_SETTING}` setting (expected \"{policy}\"): apply the package"
+                "tenant isolation is off: the view does not filter on `{column}` = \
+                 {CURRENT_TENANT_FUNCTION}() (every tenant's rows are visible): apply the package"
+            ),
+        ));
+        return;
+    }
+    let masks = count(def).saturating_sub(1);
+    let expected = view.columns.iter().filter(|c| !c.unique).count();
+    if masks < expected {
+        findings.push(error(
+            FindingKind::NoTenantFilter,
+            format!(
+                "tenant isolation is weakened: {expected} column(s) should be masked by the tenant \
+                 check, {masks} are (a caller's function could read other tenants' values): \
+                 apply the package"
             ),
         ));
     }
@@ -776,6 +785,43 @@ fn check_tenant_rls(view: &ManifestView, owner: &str, live: &Live, findings: &mu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_package_of_the_earlier_tenant_design_is_reported() {
+        let view = |owner: Option<&str>| ManifestView {
+            name: "IdpUser".into(),
+            model: "User".into(),
+            source_schema: "idp".into(),
+            source_table: "User".into(),
+            doc: None,
+            tenant_field: Some("tenantId".into()),
+            tenant_column: Some("tenant_id".into()),
+            tenant_owner: owner.map(str::to_owned),
+            columns: vec![],
+        };
+        let manifest = |owner| Manifest {
+            generated: String::new(),
+            format: idpviews_build::manifest::MANIFEST_FORMAT,
+            generator: "test".into(),
+            schema: "idp_views".into(),
+            files: Default::default(),
+            views: vec![view(owner)],
+            enums: vec![],
+            relations: vec![],
+        };
+        let kinds = |m: &Manifest| -> Vec<FindingKind> {
+            check_tenant_functions(m, &Live::default())
+                .into_iter()
+                .map(|f| f.kind)
+                .collect()
+        };
+        let old = kinds(&manifest(Some("idp_views_tenant_reader")));
+        assert!(old.contains(&FindingKind::EarlierTenantDesign), "{old:?}");
+        let new = kinds(&manifest(None));
+        assert!(!new.contains(&FindingKind::EarlierTenantDesign), "{new:?}");
+        // no functions in an empty catalog: both reported missing
+        assert_eq!(new.len(), 2, "{new:?}");
+    }
 
     #[test]
     fn base_types() {
