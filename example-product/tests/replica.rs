@@ -5,7 +5,6 @@
 use example_product::idp;
 use example_product::{queries, setup};
 use idpviews::replica::{self, PublishOptions, SubscribeOptions};
-use idpviews::tenant::{current_tenant, set_tenant};
 use idpviews_testdb::replication::clusters;
 use idpviews_testdb::TestDb;
 use std::time::Duration;
@@ -43,7 +42,7 @@ fn six_queries(c: &mut postgres::Client) -> Vec<String> {
 }
 
 #[test]
-fn on_a_hot_standby_reads_verify_tenant_and_audit_work_and_apply_refuses() {
+fn on_a_hot_standby_reads_verify_and_audit_work_and_apply_refuses() {
     let clusters = clusters().unwrap();
     let db = clusters.primary().create_db().unwrap();
     let role = db.role_name("fuel_app");
@@ -67,18 +66,6 @@ fn on_a_hot_standby_reads_verify_tenant_and_audit_work_and_apply_refuses() {
     assert!(report.is_ok(), "{report}");
     let audit = idpviews::audit(&mut s, idp::package()).unwrap();
     assert!(audit.is_clean(), "{audit}");
-
-    // The tenant declaration is transaction-local and needs no transaction id.
-    let mut tx = s.transaction().unwrap();
-    set_tenant(&mut tx, GULF_FUEL).unwrap();
-    assert_eq!(current_tenant(&mut tx).unwrap().as_deref(), Some(GULF_FUEL));
-    let xid: Option<i64> = tx
-        .query_one("SELECT txid_current_if_assigned()", &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(xid, None);
-    tx.commit().unwrap();
-    assert_eq!(current_tenant(&mut s).unwrap(), None);
 
     // apply refuses, as the superuser too.
     let mut admin = connect_admin(standby.port(), db.name());

@@ -1,11 +1,11 @@
 //! A tenant-isolated package on a streaming hot standby (real clusters started by the test
-//! harness): the tenant declaration, row-level security through the view owner and `verify`
+//! harness): the tenant declaration (no transaction id needed), the tenant filter and `verify`
 //! work read-only; `apply` refuses.
 
 mod db_fixture;
 
 use db_fixture::*;
-use idpviews::tenant::set_tenant;
+use idpviews::tenant::{current_tenant, set_tenant};
 use idpviews_testdb::replication::clusters;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -65,6 +65,12 @@ fn tenant_isolated_views_work_on_a_hot_standby() {
             .map(|r| r.get(0))
             .collect();
         assert_eq!(emails, users.iter().map(|(_, e)| e.to_string()).collect());
+        assert_eq!(current_tenant(&mut tx).unwrap().as_deref(), Some(tenant));
+        let xid: Option<i64> = tx
+            .query_one("SELECT txid_current_if_assigned()", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(xid, None, "the tenant declaration needs no transaction id");
         tx.commit().unwrap();
     }
     // No tenant declared: no rows, never all rows.
