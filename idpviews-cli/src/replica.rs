@@ -170,14 +170,11 @@ fn package(dir: &std::path::Path) -> Result<Package, Failed> {
 
 /// Connects; the connection string is never part of a message.
 fn connect(conninfo: &str, what: &str) -> Result<postgres::Client, Failed> {
-    let mut config: postgres::Config = conninfo
+    let config: postgres::Config = conninfo
         .parse()
         .map_err(|e| (2, format!("{what} is not a valid connection string: {e}")))?;
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(Duration::from_secs(10));
-    }
-    config
-        .connect(postgres::NoTls)
+    // Every wait bounded (handshake, keepalives): the runtime's connect helper.
+    idpviews::connect::connect(&config)
         .map_err(|e| (1, format!("cannot connect to {what}: {}", error_chain(&e))))
 }
 
