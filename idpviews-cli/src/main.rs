@@ -43,6 +43,7 @@ mod database;
 mod generate;
 mod grants;
 mod merge;
+mod replica;
 mod validate;
 mod verify;
 mod wrap_migration;
@@ -71,6 +72,7 @@ enum Command {
     Grants(grants::GrantsArgs),
     Audit(audit::AuditArgs),
     WrapMigration(wrap_migration::WrapMigrationArgs),
+    Replica(replica::ReplicaArgs),
 }
 
 fn main() -> ExitCode {
@@ -84,6 +86,7 @@ fn main() -> ExitCode {
         Command::Grants(args) => grants::run(args),
         Command::Audit(args) => audit::run(args),
         Command::WrapMigration(args) => wrap_migration::run(args),
+        Command::Replica(args) => replica::run(args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

@@ -53,8 +53,18 @@ fn every_command_and_flag_of_the_cli_reference_exists() {
     assert!(rows.len() >= 7, "CLI reference table not found");
     for row in rows {
         let usage = row.split('`').nth(1).unwrap();
-        let command = usage.split_whitespace().nth(1).unwrap();
-        let out = idpviews(&[command, "--help"]);
+        // The command path: `replica publish` for a subcommand of a subcommand.
+        let path: Vec<&str> = usage
+            .split_whitespace()
+            .skip(1)
+            .take_while(|w| {
+                w.chars().all(|c| c.is_ascii_lowercase() || c == '-') && !w.starts_with('-')
+            })
+            .collect();
+        let command = path.join(" ");
+        let mut args = path.clone();
+        args.push("--help");
+        let out = idpviews(&args);
         let help = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "`idpviews {command} --help` failed");
         for flag in usage

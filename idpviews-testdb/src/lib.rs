@@ -47,12 +47,14 @@ use std::sync::Mutex;
 
 mod pgbouncer;
 pub mod prisma;
+pub mod replication;
 mod server;
 mod url;
 
 pub use pgbouncer::{pgbouncer_binary, PgBouncer};
 pub use server::{
-    redact, select_server, server, throwaway_cluster, Selection, Server, Source, LOCAL_URL,
+    redact, select_server, server, throwaway_cluster, throwaway_cluster_with, Selection, Server,
+    Source, LOCAL_URL, REPLICATION_CONF,
 };
 
 /// What went wrong while finding a server or creating a database.

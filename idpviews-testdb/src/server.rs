@@ -258,6 +258,40 @@ pub fn throwaway_cluster() -> Result<Server, Error> {
     start_cluster(None)
 }
 
+/// Always starts a fresh throwaway cluster with `extra_conf` appended to its `postgresql.conf`
+/// (e.g. [`REPLICATION_CONF`]). Removed like [`throwaway_cluster`].
+pub fn throwaway_cluster_with(extra_conf: &str) -> Result<Server, Error> {
+    start_cluster_with(None, extra_conf, None)
+}
+
+/// `postgresql.conf` lines for a primary that feeds streaming standbys and logical subscribers,
+/// and for a subscriber: logical WAL, and room for the senders, slots and apply workers of tests
+/// running in parallel.
+pub const REPLICATION_CONF: &str = "wal_level = logical\n\
+    max_wal_senders = 40\n\
+    max_replication_slots = 40\n\
+    max_logical_replication_workers = 40\n\
+    max_sync_workers_per_subscription = 2\n\
+    max_worker_processes = 60\n\
+    wal_receiver_status_interval = 1s\n\
+    wal_retrieve_retry_interval = 200ms\n";
+
+impl Server {
+    /// Starts a streaming hot standby of this throwaway cluster (`pg_basebackup -R`, then
+    /// `pg_ctl start`) on a free loopback port, removed like any throwaway cluster. Only for
+    /// throwaway clusters (their `pg_hba.conf` trusts replication connections from loopback);
+    /// a missing `pg_basebackup` is an error, never a skip.
+    pub fn start_standby(&self) -> Result<Server, Error> {
+        if self.cluster.is_none() {
+            return Err(Error::new(
+                ErrorKind::Cluster,
+                "a standby can only be started of a throwaway cluster (see throwaway_cluster_with)",
+            ));
+        }
+        start_cluster_with(None, "hot_standby = on\n", Some(self.port))
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Throwaway clusters
 // ---------------------------------------------------------------------------------------------
@@ -413,6 +447,12 @@ fn output_text(out: &std::process::Output) -> String {
 }
 
 fn start_cluster(bin_dirs: Option<&[PathBuf]>) -> Result<Server, Error> {
+    start_cluster_with(bin_dirs, "", None)
+}
+
+/// Finds the binaries, picks the OS user to run them as, and prepares a cluster directory with its
+/// watchdog: the [`Server`] returned removes it on drop (or at process exit).
+fn new_cluster_dir(bin_dirs: Option<&[PathBuf]>) -> Result<(Binaries, Server), Error> {
     let (initdb, pg_ctl) = find_binaries(bin_dirs).ok_or_else(|| {
         Error::new(
             ErrorKind::NoPostgres,
@@ -474,42 +514,27 @@ fn start_cluster(bin_dirs: Option<&[PathBuf]>) -> Result<Server, Error> {
     if let Some(c) = server.cluster.as_mut() {
         c.watchdog = Some(watchdog);
     }
+    Ok((bins, server))
+}
 
+/// A throwaway cluster with `extra_conf` appended to its `postgresql.conf`; with `standby_of`
+/// (the port of a throwaway primary), a streaming hot standby of it made by `pg_basebackup -R`
+/// instead of `initdb`.
+fn start_cluster_with(
+    bin_dirs: Option<&[PathBuf]>,
+    extra_conf: &str,
+    standby_of: Option<u16>,
+) -> Result<Server, Error> {
+    let (bins, mut server) = new_cluster_dir(bin_dirs)?;
+    let base = server
+        .cluster
+        .as_ref()
+        .map(|c| c.base.clone())
+        .unwrap_or_default();
     let data = base.join("data");
-    // C.UTF-8 (like Debian's clusters) where the C library has it, else plain C. initdb removes
-    // the data directory when it fails, so the second attempt starts clean.
-    let mut failures = Vec::new();
-    for locale in ["--locale=C.UTF-8", "--locale=C"] {
-        let out = bins
-            .command(&bins.initdb)
-            .arg("-D")
-            .arg(&data)
-            .args([
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                locale,
-                "--no-sync",
-            ])
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| io_err("cannot run", &bins.initdb, e))?;
-        if out.status.success() {
-            failures.clear();
-            break;
-        }
-        failures.push(format!(
-            "`{} -D {} {locale}` failed: {}",
-            bins.initdb.display(),
-            data.display(),
-            output_text(&out)
-        ));
-    }
-    if !failures.is_empty() {
-        return Err(Error::new(ErrorKind::Cluster, failures.join("\n")));
+    match standby_of {
+        None => init_data(&bins, &data)?,
+        Some(primary_port) => base_backup(&bins, &data, primary_port)?,
     }
 
     let conf = data.join("postgresql.conf");
@@ -530,7 +555,8 @@ fn start_cluster(bin_dirs: Option<&[PathBuf]>) -> Result<Server, Error> {
              max_connections = 200\n\
              fsync = off\n\
              synchronous_commit = off\n\
-             full_page_writes = off",
+             full_page_writes = off\n\
+             {extra_conf}",
             base.display()
         )
         .map_err(|e| io_err("cannot write", &conf, e))?;
@@ -566,6 +592,95 @@ fn start_cluster(bin_dirs: Option<&[PathBuf]>) -> Result<Server, Error> {
             base.display()
         ),
     ))
+}
+
+fn init_data(bins: &Binaries, data: &Path) -> Result<(), Error> {
+    // C.UTF-8 (like Debian's clusters) where the C library has it, else plain C. initdb removes
+    // the data directory when it fails, so the second attempt starts clean.
+    let mut failures = Vec::new();
+    for locale in ["--locale=C.UTF-8", "--locale=C"] {
+        let out = bins
+            .command(&bins.initdb)
+            .arg("-D")
+            .arg(data)
+            .args([
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                locale,
+                "--no-sync",
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| io_err("cannot run", &bins.initdb, e))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        failures.push(format!(
+            "`{} -D {} {locale}` failed: {}",
+            bins.initdb.display(),
+            data.display(),
+            output_text(&out)
+        ));
+    }
+    Err(Error::new(ErrorKind::Cluster, failures.join("\n")))
+}
+
+/// `pg_basebackup -R` of the primary on `primary_port` into `data` (streaming WAL, `-R` writes
+/// `primary_conninfo` and `standby.signal`). A missing `pg_basebackup` is an error.
+fn base_backup(bins: &Binaries, data: &Path, primary_port: u16) -> Result<(), Error> {
+    let program = bins
+        .initdb
+        .parent()
+        .map(|d| d.join("pg_basebackup"))
+        .filter(|p| is_executable(p))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::NoPostgres,
+                format!(
+                    "no `pg_basebackup` next to `{}`: install the PostgreSQL client and server \
+                     binaries of the same version (Debian: `apt-get install postgresql`)",
+                    bins.initdb.display()
+                ),
+            )
+        })?;
+    let out = bins
+        .command(&program)
+        .arg("-D")
+        .arg(data)
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &primary_port.to_string(),
+            "-U",
+            "postgres",
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+            "--no-sync",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| io_err("cannot run", &program, e))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::Cluster,
+            format!(
+                "`{} -D {} -R` of the primary on port {primary_port} failed: {}",
+                program.display(),
+                data.display(),
+                output_text(&out)
+            ),
+        ))
+    }
 }
 
 /// The shell script of the watchdog: wait for end-of-file on stdin, then stop and remove.
@@ -683,6 +798,18 @@ mod tests {
         );
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("host=h"), "host=h");
+    }
+
+    #[test]
+    fn a_missing_pg_basebackup_is_an_error_that_says_so() {
+        let bins = Binaries {
+            initdb: PathBuf::from("/nonexistent/postgresql/bin/initdb"),
+            pg_ctl: PathBuf::from("/nonexistent/postgresql/bin/pg_ctl"),
+            run_as: None,
+        };
+        let e = base_backup(&bins, Path::new("/nonexistent/data"), 1).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NoPostgres);
+        assert!(e.to_string().contains("no `pg_basebackup`"), "{e}");
     }
 
     #[test]

@@ -340,6 +340,7 @@ async fn apply_on<C: Conn>(
     package: &Package,
     options: &ApplyOptions,
 ) -> Result<Applied, Error> {
+    crate::replica::refuse_on_standby(&mut conn).await?;
     let script = Script::parse(&package.sql)?;
     let mut attempts = 0;
     loop {

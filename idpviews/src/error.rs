@@ -31,6 +31,10 @@ pub enum Error {
     Blocked(Box<Blocked>),
     /// Connecting took longer than the connect timeout.
     Timeout(String),
+    /// [`crate::apply`] on a hot standby (`pg_is_in_recovery()`): nothing can be written there.
+    ReadOnlyStandby,
+    /// Logical replication ([`crate::replica`]) cannot go on: the message says why and what to do.
+    Replica(String),
 }
 
 impl Error {
@@ -80,6 +84,11 @@ impl fmt::Display for Error {
             Error::InvalidInput(msg) => f.write_str(msg),
             Error::Blocked(blocked) => write!(f, "{blocked}"),
             Error::Timeout(msg) => f.write_str(msg),
+            Error::ReadOnlyStandby => f.write_str(
+                "read-only standby: apply on the primary (this server is in recovery; the views \
+                 reach it through replication)",
+            ),
+            Error::Replica(msg) => f.write_str(msg),
         }
     }
 }

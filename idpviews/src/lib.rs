@@ -11,6 +11,7 @@ pub mod grants;
 pub mod migration;
 pub mod package;
 pub mod record;
+pub mod replica;
 pub mod row;
 mod statements;
 pub mod tenant;

@@ -319,7 +319,7 @@ async fn verify_on<C: Conn>(mut conn: C, manifest: &Manifest) -> Result<VerifyRe
             }
         }
     }
-    Ok(report)
+    crate::replica::verify_tables(&mut conn, manifest, report).await
 }
 
 pub(crate) async fn read_live<C: Conn>(
