@@ -17,14 +17,14 @@
 
 mod breaking;
 mod plan;
-mod secrets;
+pub mod secrets;
 mod tenant;
 mod types;
 mod views_prisma;
 mod views_sql;
 
 pub use crate::allowlist::DEFAULT_SCHEMA;
-pub use secrets::{SECRET_PHRASES, SECRET_WORDS};
+pub use secrets::{classify, SecretCategory, SecretFinding};
 pub use tenant::{tenant_policy_name, ALL_POLICY, TENANT_POLICY_PREFIX};
 pub use views_prisma::{RELATIONS_END, RELATIONS_START};
 pub use views_sql::{
