@@ -28,7 +28,9 @@
 //!    field named after the store (`code` in `AccessCode`) always is.
 //! 5. `key-material` / `auth-config`: JSON or bytes named `key`/`keys`;
 //!    an SSO/OAuth configuration blob.
-//! 6. `doc-comment`: the `///` comment calls the value secret, password,
+//! 6. `flagged-payload`: the `value`/`data`/`content`/`payload` of a model
+//!    that flags rows with `isEncrypted`/`isSecret`.
+//! 7. `doc-comment`: the `///` comment calls the value secret, password,
 //!    encrypted, hashed, a credential, or CSPRNG-generated.
 //!
 //! Measured on a labelled set of real fields:
@@ -112,6 +114,7 @@ pub fn classify(model: &Model, field: &Field) -> Option<SecretFinding> {
         rules::field_words(&facts)
             .or_else(|| rules::store(&facts))
             .or_else(|| rules::structured_keys(&facts))
+            .or_else(|| rules::flagged_payload(&facts))
             .or_else(|| rules::doc(&facts))
     })?;
     Some(SecretFinding {

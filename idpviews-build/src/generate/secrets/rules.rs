@@ -304,6 +304,37 @@ pub(super) fn structured_keys(f: &Facts) -> Option<Hit> {
     None
 }
 
+/// A model that marks rows as encrypted or secret with a flag
+/// (`isEncrypted`, `isSecret`) keeps the marked payload in its `value`,
+/// `data`, `content` or `payload` fields.
+pub(super) fn flagged_payload(f: &Facts) -> Option<Hit> {
+    if !f.holds_data() {
+        return None;
+    }
+    let flag = f.model.fields.iter().find(|g| {
+        g.scalar() == Some(ScalarType::Boolean)
+            && words::words(&g.name)
+                .iter()
+                .any(|w| any(w, &["encrypted", "secret", "sensitive"]))
+    })?;
+    let payload = f.names.iter().any(|ws| {
+        ws.last()
+            .is_some_and(|w| any(w, &["value", "data", "content", "payload", "blob"]))
+    });
+    payload.then(|| {
+        (
+            C::Token,
+            "flagged-payload",
+            format!(
+                "model `{}` marks rows secret with `{}`, and `{}` holds the row's value",
+                f.model.name,
+                flag.name,
+                f.named()
+            ),
+        )
+    })
+}
+
 /// The `///` doc comment calls the value a secret (`/// encrypted with ...`,
 /// `/// hash of the code`).
 pub(super) fn doc(f: &Facts) -> Option<Hit> {
