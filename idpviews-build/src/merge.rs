@@ -447,6 +447,7 @@ pub fn merge(
         all.push(merged_ast);
         let mut scratch = Diagnostics::new();
         let schema = prisma::analyze(&all, &mut scratch);
+        prisma::require_postgresql(&all, diags);
         merged_ast = all.pop().expect("pushed above");
         let uncovered = check_uncovered(
             &schema,

@@ -103,6 +103,7 @@ impl Generator {
         let config_id = sources.load(&self.config)?;
         let files = crate::prisma::load(&self.schema, &mut sources, &mut diags)?;
         let schema = crate::prisma::analyze(&files, &mut diags);
+        crate::prisma::require_postgresql(&files, &mut diags);
         let allowlist = crate::allowlist::parse(sources.get(config_id), &mut diags);
         let Some(allowlist) = allowlist else {
             return Err(Error::Diagnostics {

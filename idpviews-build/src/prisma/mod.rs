@@ -17,6 +17,7 @@
 mod analyze;
 pub mod ast;
 mod checks;
+mod conformance;
 mod lexer;
 pub mod model;
 mod name;
@@ -29,6 +30,7 @@ use crate::source::{FileId, SourceMap};
 use crate::Error;
 use std::path::{Path, PathBuf};
 
+pub use conformance::{require_postgresql, PREVIEW_FEATURES};
 pub use render::render;
 
 /// Parses one file of `sources`. Never fails and never panics: problems
