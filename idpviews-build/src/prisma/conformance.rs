@@ -187,21 +187,20 @@ fn preview_features(block: &ast::Block, diags: &mut Diagnostics) {
             if PREVIEW_FEATURES.contains(&name) || RETIRED_PREVIEW_FEATURES.contains(&name) {
                 continue;
             }
-            let d = diags.warning(
-                e.span(),
-                format!("the preview feature `{name}` is not known"),
-            );
-            d.label("unknown preview feature");
-            match super::analyze::suggest(name, PREVIEW_FEATURES.iter().copied()) {
-                Some(s) => d.help(format!(
-                    "did you mean `{s}`? Prisma 7 knows: {}",
-                    PREVIEW_FEATURES.join(", ")
-                )),
-                None => d.help(format!(
-                    "Prisma 7 rejects it; it knows: {}",
-                    PREVIEW_FEATURES.join(", ")
-                )),
+            let hint = match super::analyze::suggest(name, PREVIEW_FEATURES.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`? "),
+                None => String::new(),
             };
+            diags
+                .warning(
+                    e.span(),
+                    format!("the preview feature `{name}` is not known"),
+                )
+                .label("unknown preview feature")
+                .help(format!(
+                    "{hint}Prisma 7 rejects unknown preview features; it knows: {}",
+                    PREVIEW_FEATURES.join(", ")
+                ));
         }
     }
 }
