@@ -143,7 +143,7 @@ pub fn require_postgresql(files: &[ast::SchemaFile], diags: &mut Diagnostics) {
         )
         .label(format!("`{}` is not PostgreSQL", p.value))
         .note("the views, grants and triggers idpviews writes are PostgreSQL SQL; on another database they would not run, or would run differently")
-        .help("use idpviews with an IDP on PostgreSQL (`provider = \"postgresql\"`); `idpviews validate` still checks this schema");
+        .help("idpviews serves an IDP and its products that share one PostgreSQL database (`provider = \"postgresql\"`); `idpviews validate` still checks a schema of any provider");
 }
 
 /// Prisma 6's `url = env(...)` in the datasource stays accepted (IDPs on
