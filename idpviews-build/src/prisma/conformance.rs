@@ -9,7 +9,7 @@
 //! `validate` accepts every provider.
 
 use super::ast::{self, BlockItem, BlockKind, Expr};
-use super::model::{FieldKind, Schema};
+use super::model::{FieldKind, Model, Schema};
 use crate::diagnostics::Diagnostics;
 
 /// Preview features Prisma 7 knows and acts on (from Prisma 7.10's own
@@ -90,17 +90,21 @@ pub(crate) fn run(files: &[ast::SchemaFile], schema: &Schema, diags: &mut Diagno
         .iter()
         .flat_map(|f| f.blocks())
         .find(|b| b.kind == BlockKind::Datasource);
+    // models are built from the model/view/type blocks in file and source
+    // order, one each (as in `checks`)
+    let mut models = schema.models.iter();
     for file in files {
         for block in file.blocks() {
             match block.kind {
                 BlockKind::Datasource => url_note(block, diags),
                 BlockKind::Generator => preview_features(block, diags),
                 BlockKind::Model | BlockKind::View | BlockKind::Type => {
+                    let model = models.next();
                     for field in block.fields() {
                         if let Some(ds) = datasource {
                             native_prefix(field, &ds.name.name, diags);
                         }
-                        defaults(block, field, schema, diags);
+                        defaults(model, field, schema, diags);
                     }
                 }
                 BlockKind::Enum => {}
@@ -230,7 +234,7 @@ fn native_prefix(field: &ast::Field, datasource: &str, diags: &mut Diagnostics) 
 }
 
 /// Enum defaults name existing values; `@default` functions are known.
-fn defaults(block: &ast::Block, field: &ast::Field, schema: &Schema, diags: &mut Diagnostics) {
+fn defaults(model: Option<&Model>, field: &ast::Field, schema: &Schema, diags: &mut Diagnostics) {
     let Some(attr) = field.attributes.iter().find(|a| a.path_is("default")) else {
         return;
     };
@@ -255,8 +259,10 @@ fn defaults(block: &ast::Block, field: &ast::Field, schema: &Schema, diags: &mut
             }
         }
     }
-    let enum_ = schema
-        .model(&block.name.name)
+    if !value.as_list().iter().any(|e| matches!(e, Expr::Const(..))) {
+        return;
+    }
+    let enum_ = model
         .and_then(|m| m.field(&field.name.name))
         .filter(|f| f.kind == FieldKind::Enum)
         .and_then(|f| schema.enum_(&f.type_name));
