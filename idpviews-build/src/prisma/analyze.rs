@@ -69,7 +69,7 @@ pub(crate) fn analyze(files: &[ast::SchemaFile], diags: &mut Diagnostics) -> Sch
     }
     super::relations::check(&schema, a.diags);
     super::checks::run(files, &schema, a.diags);
-    super::conformance::run(files, &schema, a.diags);
+    super::conformance::run(files, a.diags);
     schema
 }
 

@@ -9,8 +9,8 @@
 //! `validate` accepts every provider.
 
 use super::ast::{self, BlockItem, BlockKind, Expr};
-use super::model::{FieldKind, Model, Schema};
-use crate::diagnostics::Diagnostics;
+use super::model::{ScalarType, Schema};
+use crate::diagnostics::{Diagnostics, Span};
 
 /// Preview features Prisma 7 knows and acts on (from Prisma 7.10's own
 /// message for an unknown feature).
@@ -84,32 +84,35 @@ const DEFAULT_FUNCTIONS: &[&str] = &[
     "auto",
 ];
 
-/// Runs every rule of this module (part of `validate`).
-pub(crate) fn run(files: &[ast::SchemaFile], schema: &Schema, diags: &mut Diagnostics) {
-    let datasource = files
-        .iter()
-        .flat_map(|f| f.blocks())
-        .find(|b| b.kind == BlockKind::Datasource);
-    // models are built from the model/view/type blocks in file and source
-    // order, one each (as in `checks`)
-    let mut models = schema.models.iter();
+/// Runs the block rules of this module (part of `validate`); the field
+/// rules run from `checks`' walk over field attributes
+/// ([`field_attribute`]), so the fields are visited once.
+pub(crate) fn run(files: &[ast::SchemaFile], diags: &mut Diagnostics) {
     for file in files {
         for block in file.blocks() {
             match block.kind {
                 BlockKind::Datasource => url_note(block, diags),
                 BlockKind::Generator => preview_features(block, diags),
-                BlockKind::Model | BlockKind::View | BlockKind::Type => {
-                    let model = models.next();
-                    for field in block.fields() {
-                        if let Some(ds) = datasource {
-                            native_prefix(field, &ds.name.name, diags);
-                        }
-                        defaults(model, field, schema, diags);
-                    }
-                }
-                BlockKind::Enum => {}
+                _ => {}
             }
         }
+    }
+}
+
+/// The field rules, for one attribute of `field`: the native type prefix,
+/// `@default` functions and enum values.
+pub(crate) fn field_attribute(
+    field: &ast::Field,
+    attr: &ast::Attribute,
+    schema: &Schema,
+    diags: &mut Diagnostics,
+) {
+    if attr.path.len() == 2 {
+        if let Some(ds) = schema.datasources.first() {
+            native_prefix(attr, &ds.name, diags);
+        }
+    } else if attr.path_is("default") {
+        defaults(field, attr, schema, diags);
     }
 }
 
@@ -210,11 +213,11 @@ fn preview_features(block: &ast::Block, diags: &mut Diagnostics) {
 }
 
 /// `@dbx.VarChar`: the prefix of a native type must be the datasource's name.
-fn native_prefix(field: &ast::Field, datasource: &str, diags: &mut Diagnostics) {
-    for attr in &field.attributes {
-        if attr.path.len() != 2 || attr.path[0].name == datasource {
-            continue;
-        }
+fn native_prefix(attr: &ast::Attribute, datasource: &str, diags: &mut Diagnostics) {
+    if attr.path[0].name == datasource {
+        return;
+    }
+    {
         let prefix = &attr.path[0];
         diags
             .error(
@@ -234,70 +237,73 @@ fn native_prefix(field: &ast::Field, datasource: &str, diags: &mut Diagnostics) 
 }
 
 /// Enum defaults name existing values; `@default` functions are known.
-fn defaults(model: Option<&Model>, field: &ast::Field, schema: &Schema, diags: &mut Diagnostics) {
-    let Some(attr) = field.attributes.iter().find(|a| a.path_is("default")) else {
-        return;
-    };
+fn defaults(field: &ast::Field, attr: &ast::Attribute, schema: &Schema, diags: &mut Diagnostics) {
     let Some(value) = attr.arg("value") else {
         return;
     };
-    for e in value.as_list() {
-        if let Expr::Call { name, .. } = e {
-            if !DEFAULT_FUNCTIONS.contains(&name.name.as_str()) {
-                let d = diags.error(
-                    name.span,
-                    format!(
-                        "unknown function in @default(): `{}` is not known",
-                        name.name
-                    ),
-                );
-                d.label("unknown function");
-                match super::analyze::suggest(&name.name, DEFAULT_FUNCTIONS.iter().copied()) {
-                    Some(s) => d.help(format!("did you mean `{s}()`?")),
-                    None => d.help(format!("use one of {}()", DEFAULT_FUNCTIONS.join("(), "))),
-                };
-            }
+    let items = match value {
+        Expr::Array(items, _) => items.as_slice(),
+        one => std::slice::from_ref(one),
+    };
+    for e in items {
+        match e {
+            Expr::Call { name, .. } => unknown_function(name, diags),
+            Expr::Const(v, span) => enum_value(field, v, *span, schema, diags),
+            _ => {}
         }
     }
-    if !value.as_list().iter().any(|e| matches!(e, Expr::Const(..))) {
+}
+
+fn unknown_function(name: &ast::Ident, diags: &mut Diagnostics) {
+    if DEFAULT_FUNCTIONS.contains(&name.name.as_str()) {
         return;
     }
-    let enum_ = model
-        .and_then(|m| m.field(&field.name.name))
-        .filter(|f| f.kind == FieldKind::Enum)
-        .and_then(|f| schema.enum_(&f.type_name));
-    let Some(enum_) = enum_ else {
+    let d = diags.error(
+        name.span,
+        format!(
+            "unknown function in @default(): `{}` is not known",
+            name.name
+        ),
+    );
+    d.label("unknown function");
+    match super::analyze::suggest(&name.name, DEFAULT_FUNCTIONS.iter().copied()) {
+        Some(s) => d.help(format!("did you mean `{s}()`?")),
+        None => d.help(format!("use one of {}()", DEFAULT_FUNCTIONS.join("(), "))),
+    };
+}
+
+fn enum_value(field: &ast::Field, v: &str, span: Span, schema: &Schema, diags: &mut Diagnostics) {
+    let ty = field.ty.name.name.as_str();
+    if ScalarType::from_name(ty).is_some() {
+        return; // `true`, `false` and the like
+    }
+    let Some(enum_) = schema.enum_(ty) else {
         return;
     };
-    for e in value.as_list() {
-        let Expr::Const(v, span) = e else {
-            continue;
-        };
-        if enum_.value(v).is_some() {
-            continue;
-        }
-        let d = diags.error(
-            *span,
-            format!(
-                "the default value `{v}` is not a value of the enum `{}`",
-                enum_.name
-            ),
-        );
-        d.label("no such enum value");
-        let values = enum_.values.iter().map(|x| x.name.as_str());
-        match super::analyze::suggest(v, values) {
-            Some(s) => d.help(format!("did you mean `{s}`?")),
-            None => d.help(format!(
-                "use one of: {}",
-                enum_
-                    .values
-                    .iter()
-                    .map(|x| x.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        };
+    if enum_.value(v).is_some() {
+        return;
     }
+    let d = diags.error(
+        span,
+        format!(
+            "the default value `{v}` is not a value of the enum `{}`",
+            enum_.name
+        ),
+    );
+    d.label("no such enum value");
+    let values = enum_.values.iter().map(|x| x.name.as_str());
+    match super::analyze::suggest(v, values) {
+        Some(s) => d.help(format!("did you mean `{s}`?")),
+        None => d.help(format!(
+            "use one of: {}",
+            enum_
+                .values
+                .iter()
+                .map(|x| x.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    };
 }
 
 #[cfg(test)]
