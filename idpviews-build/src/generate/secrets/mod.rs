@@ -183,12 +183,14 @@ mod tests {
              model UserPassword {\n  hash String\n  userId Int @unique\n  user User @relation(fields: [userId], references: [id])\n}\n\
              model User {\n  id Int @id\n  locked Boolean\n  pw UserPassword?\n}\n\
              model AccessCode {\n  id Int @id\n  code String\n  clientId String\n  note String\n}\n\
+             model VerificationCode {\n  id Int @id\n  code Int\n  attempts Int\n}\n\
              model Credential {\n  id Int @id\n  type String\n  key Json\n  iv String\n  data Bytes\n}\n",
             &[
                 ("SecretStore.value", "token"),
                 ("UserPassword.hash", "password"),
                 ("User.locked", "lockout"),
                 ("AccessCode.code", "code"),
+                ("VerificationCode.code", "code"),
                 ("Credential.key", "token"),
                 ("Credential.iv", "encryption"),
                 ("Credential.data", "token"),

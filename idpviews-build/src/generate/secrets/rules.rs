@@ -116,13 +116,14 @@ pub(super) fn harmless(f: &Facts) -> Option<&'static str> {
     if f.doc.iter().any(|w| any(w, words::DOC_CAPABILITY)) {
         return None;
     }
-    for ws in &f.names {
-        if ws.last().is_some_and(|w| any(w, words::METADATA)) {
-            return Some("named as metadata (an id, time, count, limit, type or name)");
-        }
-        if ws.iter().any(|w| any(w, words::SHOWN)) {
-            return Some("shown on purpose (public, display or obfuscated)");
-        }
+    // every name must say so: `hook @map("webhook_secret")` is a secret
+    let metadata = |ws: &Vec<String>| ws.last().is_some_and(|w| any(w, words::METADATA));
+    let shown = |ws: &Vec<String>| ws.iter().any(|w| any(w, words::SHOWN));
+    if f.names.iter().all(metadata) {
+        return Some("named as metadata (an id, time, count, limit, type or name)");
+    }
+    if f.names.iter().all(|ws| metadata(ws) || shown(ws)) {
+        return Some("shown on purpose (public, display or obfuscated)");
     }
     None
 }
@@ -241,14 +242,15 @@ pub(super) fn words_hit(ws: &[String], number: bool, name: &str) -> Option<Hit> 
 /// text, bytes or JSON is the stored secret.
 pub(super) fn store(f: &Facts) -> Option<Hit> {
     let (store_cat, _, _) = words_hit(&f.model_words, false, &f.model.name)?;
-    if !f.holds_data() {
-        return None;
-    }
     let head = f.model_words.last().map(String::as_str).unwrap_or("");
     let names_the_store = f
         .names
         .iter()
         .any(|ws| ws.iter().any(|w| is(w, head) || is(head, w)));
+    // a numeric `code` in `VerificationCode` is the code
+    if !f.holds_data() && !(f.is_number() && names_the_store) {
+        return None;
+    }
     let descriptor = f
         .names
         .iter()
