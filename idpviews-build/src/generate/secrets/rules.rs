@@ -248,7 +248,7 @@ pub(super) fn store(f: &Facts) -> Option<Hit> {
         .iter()
         .any(|ws| ws.iter().any(|w| is(w, head) || is(head, w)));
     // a numeric `code` in `VerificationCode` is the code
-    if !f.holds_data() && !(f.is_number() && names_the_store) {
+    if !(f.holds_data() || f.is_number() && names_the_store) {
         return None;
     }
     let descriptor = f
