@@ -8,7 +8,7 @@
 //! model  = "User"                 # IDP model it exposes
 //! fields = ["id", "email", "tenantId"]
 //! tenant_column = "tenantId"      # optional: database-enforced tenant isolation
-//! allow_secrets = { pinSetAt = "support needs to see whether a PIN exists" }  # optional
+//! allow_secrets = { lockedUntil = "support tells a locked-out user when it unlocks" }  # optional
 //! ```
 //!
 //! `tenant_view_owner` (the owner role of an earlier tenant design) is still

@@ -153,7 +153,7 @@ fn errors_and_usage() {
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        err.contains("error: field `password` of `User` looks like a secret"),
+        err.contains("error: field `password` of `User` holds a secret (password)"),
         "{err}"
     );
     assert!(err.contains("idp-views.toml:3:17"), "{err}");

@@ -17,13 +17,13 @@
 
 mod breaking;
 mod plan;
-mod secrets;
+pub mod secrets;
 mod types;
 mod views_prisma;
 mod views_sql;
 
 pub use crate::allowlist::DEFAULT_SCHEMA;
-pub use secrets::{SECRET_PHRASES, SECRET_WORDS};
+pub use secrets::{classify, SecretCategory, SecretFinding};
 pub use views_prisma::{RELATIONS_END, RELATIONS_START};
 pub use views_sql::{
     ADVISORY_LOCK_KEY, CURRENT_TENANT_BODY, CURRENT_TENANT_FUNCTION, READ_ONLY_STATEMENT_TRIGGER,
@@ -101,6 +101,7 @@ impl Generator {
         let config_id = sources.load(&self.config)?;
         let files = crate::prisma::load(&self.schema, &mut sources, &mut diags)?;
         let schema = crate::prisma::analyze(&files, &mut diags);
+        crate::prisma::require_postgresql(&files, &mut diags);
         let allowlist = crate::allowlist::parse(sources.get(config_id), &mut diags);
         let Some(allowlist) = allowlist else {
             return Err(Error::Diagnostics {

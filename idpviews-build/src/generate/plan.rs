@@ -3,7 +3,7 @@
 //! or field, duplicates, relations, `Unsupported`, secrets, native types,
 //! identifiers PostgreSQL cannot hold, tenant columns).
 
-use super::secrets::secret_rule;
+use super::secrets::classify;
 use super::types::{self, NativeTypeError};
 use crate::allowlist::{Allowlist, Str, ViewEntry};
 use crate::diagnostics::{Diagnostics, Span};
@@ -288,8 +288,7 @@ fn plan_view(
         ) {
             Some((col, native)) => {
                 // secrets
-                let rule = secret_rule(&field.name).or_else(|| secret_rule(&field.column));
-                if let Some(rule) = rule {
+                if let Some(finding) = classify(model, field) {
                     match opted_in.get(field.name.as_str()) {
                         Some(reason) => {
                             secrets.push((field.name.to_string(), reason.value.trim().to_owned()))
@@ -298,12 +297,17 @@ fn plan_view(
                             diags
                                 .error(
                                     f.span,
-                                    format!("field `{}` of `{}` looks like a secret and is not exposed", field.name, model.name),
+                                    format!(
+                                        "field `{}` of `{}` holds a secret ({}) and is not exposed",
+                                        field.name,
+                                        model.name,
+                                        finding.category.name()
+                                    ),
                                 )
-                                .label(format!("matches the built-in secret word `{rule}`"))
-                                .note("credentials and security state (passwords, PINs, tokens, hashes, OTP/MFA, lockout counters, ...) never leave the IDP by default")
+                                .label(format!("rule `{}`", finding.rule))
+                                .note(finding.reason)
                                 .help(format!(
-                                    "remove it from `fields`; if products truly need it, opt in with a written reason: `allow_secrets = {{ {} = \"why\" }}` in `[views.{name}]`",
+                                    "remove it from `fields`; if it really is harmless, or products truly need it, write in `[views.{name}]`: `allow_secrets = {{ {} = \"<why products may read it>\" }}`",
                                     field.name
                                 ));
                             ok = false;
@@ -336,7 +340,7 @@ fn plan_view(
             ok = false;
         } else if model
             .field(&field.value)
-            .is_some_and(|mf| secret_rule(&mf.name).is_none() && secret_rule(&mf.column).is_none())
+            .is_some_and(|mf| classify(model, mf).is_none())
         {
             diags
                 .warning(

@@ -119,6 +119,7 @@ pub fn merge(
             diags,
         );
         datasource::check_datasource(&schema, package, diags);
+        prisma::require_postgresql(&all, diags);
         resolved = relations;
         merged_ast = all.pop().expect("pushed above");
     }

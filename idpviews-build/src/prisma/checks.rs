@@ -402,6 +402,7 @@ impl Checks<'_, '_> {
                         self.clustered(attr);
                         self.known_arguments(attr);
                         self.mongodb_map(attr);
+                        super::conformance::field_attribute(f, attr, self.schema, self.diags);
                     }
                 }
                 BlockItem::Attribute(attr) => {

@@ -17,6 +17,7 @@
 mod analyze;
 pub mod ast;
 mod checks;
+mod conformance;
 mod lexer;
 pub mod model;
 mod name;
@@ -29,6 +30,7 @@ use crate::source::{FileId, SourceMap};
 use crate::Error;
 use std::path::{Path, PathBuf};
 
+pub use conformance::{require_postgresql, PREVIEW_FEATURES};
 pub use render::render;
 
 /// Parses one file of `sources`. Never fails and never panics: problems
@@ -131,11 +133,14 @@ fn collect_prisma_files(
 /// 1. `analyze::resolve`: names, types, attributes -> the model;
 /// 2. `relations::check`: relation fields over the whole model;
 /// 3. `checks::run`: the remaining rules (`@@id`/`@@unique`, native types,
-///    datasource schemas, ...).
+///    datasource schemas, ...);
+/// 4. `conformance::run`: what Prisma 7 rejects and would change our output
+///    (preview features, the Prisma 6 `url` note, ...).
 pub fn analyze(files: &[ast::SchemaFile], diags: &mut Diagnostics) -> model::Schema {
     let schema = analyze::resolve(files, diags);
     relations::check(&schema, diags);
     checks::run(files, &schema, diags);
+    conformance::run(files, diags);
     schema
 }
 

@@ -74,7 +74,7 @@ END
 $idpviews$;
 
 -- View AllTypes of model Account ("idp"."accounts")
--- Secret-looking field `pinSetAt` exposed on purpose: support checks whether a PIN was ever set, not the PIN
+-- Secret-looking field `lockedUntil` exposed on purpose: support tells a locked-out user when the account unlocks
 CREATE OR REPLACE VIEW "shared_views"."AllTypes" AS
 SELECT
   "id",
@@ -104,7 +104,7 @@ SELECT
   "role"::text AS "role",
   "roles"::text[] AS "roles",
   "tenant_id",
-  "pin_set_at"
+  "locked_until"
 FROM "idp"."accounts";
 CREATE OR REPLACE TRIGGER idpviews_read_only_statement
   BEFORE INSERT OR UPDATE OR DELETE ON "shared_views"."AllTypes"
