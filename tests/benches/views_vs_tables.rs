@@ -19,7 +19,10 @@
 //! statements, alternating view and direct runs, and prints a Markdown report
 //! with `EXPLAIN` plans. Not run by `cargo test` (it exits at once without
 //! `--bench`). `IDPVIEWS_BENCH_USERS` scales the data down for a smoke run,
-//! `IDPVIEWS_BENCH_SECONDS` sets the time per query and design (default 2).
+//! `IDPVIEWS_BENCH_SECONDS` sets the time per query and design (default 2),
+//! `IDPVIEWS_BENCH_DESIGNS` the designs to run (comma-separated names, see
+//! `Mode::name`; default the five designs, the tenant filter forms of
+//! BENCHMARKS.md only on request).
 
 use idpviews::Package;
 use std::path::{Path, PathBuf};
