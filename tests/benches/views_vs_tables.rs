@@ -19,7 +19,10 @@
 //! statements, alternating view and direct runs, and prints a Markdown report
 //! with `EXPLAIN` plans. Not run by `cargo test` (it exits at once without
 //! `--bench`). `IDPVIEWS_BENCH_USERS` scales the data down for a smoke run,
-//! `IDPVIEWS_BENCH_SECONDS` sets the time per query and design (default 2).
+//! `IDPVIEWS_BENCH_SECONDS` sets the time per query and design (default 2),
+//! `IDPVIEWS_BENCH_DESIGNS` the designs to run (comma-separated names, see
+//! `Mode::name`; default the five designs, the tenant filter forms of
+//! BENCHMARKS.md only on request).
 
 use idpviews::Package;
 use std::path::{Path, PathBuf};
@@ -80,6 +83,7 @@ fn run_data_set(root: &Path, data: Data, users: i64, budget: Duration) {
     barrier_views(&mut c, &plain);
     srf_views(&mut c, &plain);
     rls_views(&mut c, &plain, &db.role_name("rls_reader"));
+    filter_forms(&mut c, &plain, &tenant);
     c.batch_execute("VACUUM ANALYZE").expect("analyze");
     let load_time = started.elapsed();
 
@@ -106,7 +110,7 @@ fn run_data_set(root: &Path, data: Data, users: i64, budget: Duration) {
         .collect();
     let (big, small) = tenant_ids.split_first().expect("tenants");
 
-    for mode in Mode::ALL {
+    for mode in Mode::selected() {
         if data == Data::Uneven && mode == Mode::Plain {
             continue;
         }
@@ -153,7 +157,7 @@ fn run_data_set(root: &Path, data: Data, users: i64, budget: Duration) {
                     );
                 }
             }
-            plans.push((q.name, explain(&mut c, mode, &view_sql, q.params, big)));
+            plans.push((q.name, explain(&mut c, mode, &view_sql, big)));
         }
         let geo = ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64;
         println!(
@@ -185,16 +189,71 @@ enum Mode {
     /// The earlier design: row-level security on `idp.users` through the
     /// view's owner.
     Rls,
+    /// The generated view, the product's query also filtering on the
+    /// tenant column (`AND u.tenant_id = $1`).
+    MaskedParam,
+    /// Filter forms tried for uneven tenants (issue 13): the generated view
+    /// with its filter written `(tenant_id = T) IS TRUE` (not an index
+    /// condition, same estimate).
+    IsTrue,
+    /// ... `COALESCE(tenant_id = T, false)` (not an index condition,
+    /// estimated at 50 %).
+    Coalesce,
+    /// ... `tenant_id = ANY (ARRAY[T, ... ten times])` (an index condition
+    /// estimated at ten average tenants).
+    Widened,
+    /// The generated view with the tenant column NOT masked, the product's
+    /// query filtering on it (`AND u.tenant_id = $1`): not the generated
+    /// design (a leaky function would see other rows' tenant ids).
+    UnmaskedParam,
 }
 
 impl Mode {
-    const ALL: [Mode; 5] = [
+    const ALL: [Mode; 10] = [
         Mode::Plain,
         Mode::Masked,
         Mode::Barrier,
         Mode::Function,
         Mode::Rls,
+        Mode::MaskedParam,
+        Mode::IsTrue,
+        Mode::Coalesce,
+        Mode::Widened,
+        Mode::UnmaskedParam,
     ];
+
+    /// `IDPVIEWS_BENCH_DESIGNS`: a comma-separated list of design names
+    /// (`plain,masked,barrier,function,rls,masked_param,is_true,coalesce,widened,unmasked_param`);
+    /// default: the five designs (the filter forms only on request).
+    fn selected() -> Vec<Mode> {
+        match std::env::var("IDPVIEWS_BENCH_DESIGNS") {
+            Ok(list) => list
+                .split(',')
+                .map(|n| {
+                    *Mode::ALL
+                        .iter()
+                        .find(|m| m.name() == n.trim())
+                        .unwrap_or_else(|| panic!("IDPVIEWS_BENCH_DESIGNS: unknown design {n:?}"))
+                })
+                .collect(),
+            Err(_) => Mode::ALL[..5].to_vec(),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Plain => "plain",
+            Mode::Masked => "masked",
+            Mode::Barrier => "barrier",
+            Mode::Function => "function",
+            Mode::Rls => "rls",
+            Mode::MaskedParam => "masked_param",
+            Mode::IsTrue => "is_true",
+            Mode::Coalesce => "coalesce",
+            Mode::Widened => "widened",
+            Mode::UnmaskedParam => "unmasked_param",
+        }
+    }
 
     fn title(self) -> &'static str {
         match self {
@@ -210,6 +269,21 @@ impl Mode {
             }
             Mode::Rls => {
                 "Earlier design: row-level security on `idp.users` through the view owner (`idp_views_rls`), vs `idp` tables filtered on a tenant parameter"
+            }
+            Mode::MaskedParam => {
+                "Generated design, the product's query also filtering on the (masked) tenant column `AND u.tenant_id = $1`, vs `idp` tables filtered on a tenant parameter"
+            }
+            Mode::IsTrue => {
+                "Filter form `(tenant_id = T) IS TRUE` (`idp_views_is_true`), vs `idp` tables filtered on a tenant parameter"
+            }
+            Mode::Coalesce => {
+                "Filter form `COALESCE(tenant_id = T, false)` (`idp_views_coalesce`), vs `idp` tables filtered on a tenant parameter"
+            }
+            Mode::Widened => {
+                "Filter form `tenant_id = ANY (ARRAY[T x 10])` (`idp_views_widened`), vs `idp` tables filtered on a tenant parameter"
+            }
+            Mode::UnmaskedParam => {
+                "Tenant column not masked, the product's query filtering on it `AND u.tenant_id = $1` (`idp_views_unmasked`), vs `idp` tables filtered on a tenant parameter"
             }
         }
     }
@@ -228,6 +302,11 @@ impl Mode {
             Mode::Barrier => "idp_views_barrier",
             Mode::Function => "idp_views_function",
             Mode::Rls => "idp_views_rls",
+            Mode::MaskedParam => "idp_views_tenant",
+            Mode::IsTrue => "idp_views_is_true",
+            Mode::Coalesce => "idp_views_coalesce",
+            Mode::Widened => "idp_views_widened",
+            Mode::UnmaskedParam => "idp_views_unmasked",
         }
     }
 
@@ -239,7 +318,12 @@ impl Mode {
             Mode::Plain => "",
             _ => " AND u.tenant_id = $1::uuid",
         };
-        let view_sql = q.sql.replace("{U}", &view).replace("{F}", "");
+        // Query 3 already filters on the tenant.
+        let product_filter = match self {
+            Mode::MaskedParam | Mode::UnmaskedParam if !q.sql.contains("$1") => filter,
+            _ => "",
+        };
+        let view_sql = q.sql.replace("{U}", &view).replace("{F}", product_filter);
         let direct_sql = q.sql.replace("{U}", "idp.users").replace("{F}", filter);
         (view_sql, direct_sql)
     }
@@ -248,14 +332,6 @@ impl Mode {
 struct Query {
     name: &'static str,
     sql: &'static str,
-    /// Whether the query itself takes the tenant id as `$1`.
-    params: Params,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Params {
-    None,
-    Tenant,
 }
 
 /// The seed's queries (README "Test Results" 1, 2, 3, 4, 6) as Prisma
@@ -266,38 +342,32 @@ const QUERIES: &[Query] = &[
         sql: "SELECT d.id, d.license_number, u.id, u.email, u.first_name, u.last_name, u.user_types \
               FROM fuel_logistics.drivers d JOIN {U} u ON u.id = d.idp_user_id WHERE true{F} \
               ORDER BY d.id LIMIT 100",
-        params: Params::None,
     },
     Query {
         name: "2 name search (firstName contains 'Mohammed', insensitive)",
         sql: "SELECT d.id, u.first_name, u.last_name FROM fuel_logistics.drivers d \
               JOIN {U} u ON u.id = d.idp_user_id WHERE u.first_name ILIKE '%mohammed%'{F} \
               ORDER BY d.id LIMIT 50",
-        params: Params::None,
     },
     Query {
         name: "3 tenant filter (drivers whose user is in tenant $1)",
         sql: "SELECT d.id, u.email FROM fuel_logistics.drivers d JOIN {U} u ON u.id = d.idp_user_id \
               WHERE u.tenant_id = $1::uuid{F}",
-        params: Params::Tenant,
     },
     Query {
         name: "4 nested include (driver + user + orders)",
         sql: "SELECT d.id, u.email, o.id, o.litres FROM fuel_logistics.drivers d \
               JOIN {U} u ON u.id = d.idp_user_id JOIN fuel_logistics.orders o ON o.driver_id = d.id \
               WHERE true{F} ORDER BY d.id, o.id LIMIT 100",
-        params: Params::None,
     },
     Query {
         name: "6a page (skip 40, take 20, include user names)",
         sql: "SELECT d.id, u.first_name, u.last_name FROM fuel_logistics.drivers d \
               JOIN {U} u ON u.id = d.idp_user_id WHERE true{F} ORDER BY d.id LIMIT 20 OFFSET 40",
-        params: Params::None,
     },
     Query {
         name: "6b count (drivers with a user)",
         sql: "SELECT count(*) FROM fuel_logistics.drivers d JOIN {U} u ON u.id = d.idp_user_id WHERE true{F}",
-        params: Params::None,
     },
 ];
 
@@ -439,17 +509,10 @@ fn set_tenant(c: &mut postgres::Transaction<'_>, mode: Mode, tenant: &str) {
     }
 }
 
-fn explain(
-    c: &mut postgres::Client,
-    mode: Mode,
-    sql: &str,
-    q_params: Params,
-    tenant: &str,
-) -> String {
-    let sql = match q_params {
-        Params::Tenant => sql.replace("$1::uuid", &format!("'{tenant}'::uuid")),
-        Params::None => sql.to_owned(),
-    };
+fn explain(c: &mut postgres::Client, mode: Mode, sql: &str, tenant: &str) -> String {
+    // `$1` (query 3, and every query of the product-filter designs) is the
+    // tenant.
+    let sql = sql.replace("$1::uuid", &format!("'{tenant}'::uuid"));
     let mut tx = c.transaction().expect("begin");
     set_tenant(&mut tx, mode, tenant);
     let plan = tx
@@ -501,6 +564,9 @@ fn copy_package(c: &mut postgres::Client, plain: &Package, schema: &str) {
 
 const TENANT: &str = "(SELECT CAST(idp_views_tenant.current_tenant() AS uuid))";
 
+/// The tenant value as the generator writes it.
+const GENERATED_TENANT: &str = r#"(SELECT CAST("idp_views_tenant"."current_tenant"() AS uuid))"#;
+
 /// A `security_barrier` view with the generated design's tenant filter.
 fn barrier_views(c: &mut postgres::Client, plain: &Package) {
     copy_package(c, plain, "idp_views_barrier");
@@ -526,6 +592,53 @@ fn srf_views(c: &mut postgres::Client, plain: &Package) {
     ))
     .expect("function setup");
     assert_scoped(c, "idp_views_function");
+}
+
+/// The filter forms tried for uneven tenants: the generated `IdpUser` view
+/// with its `WHERE` (or its tenant column's mask) rewritten.
+fn filter_forms(c: &mut postgres::Client, plain: &Package, tenant: &Package) {
+    let start = tenant
+        .sql
+        .find(r#"CREATE OR REPLACE VIEW "idp_views_tenant"."IdpUser" AS"#)
+        .expect("the tenant view");
+    let len = tenant.sql[start..].find(";\n").expect("end of the view");
+    let view = &tenant.sql[start..start + len];
+    let filter = format!(r#"WHERE "tenant_id" = {GENERATED_TENANT}"#);
+    let mask = format!(
+        r#"CASE WHEN "tenant_id" = {GENERATED_TENANT} THEN "tenant_id" ELSE NULL::uuid END AS "tenant_id""#
+    );
+    assert!(view.contains(&filter) && view.contains(&mask), "{view}");
+    let ten = [GENERATED_TENANT; 10].join(", ");
+    for (mode, from, to) in [
+        (
+            Mode::IsTrue,
+            &filter,
+            format!(r#"WHERE ("tenant_id" = {GENERATED_TENANT}) IS TRUE"#),
+        ),
+        (
+            Mode::Coalesce,
+            &filter,
+            format!(r#"WHERE COALESCE("tenant_id" = {GENERATED_TENANT}, false)"#),
+        ),
+        (
+            Mode::Widened,
+            &filter,
+            format!(r#"WHERE "tenant_id" = ANY (ARRAY[{ten}])"#),
+        ),
+        (Mode::UnmaskedParam, &mask, r#""tenant_id""#.to_owned()),
+    ] {
+        let schema = mode.schema();
+        copy_package(c, plain, schema);
+        let sql = view
+            .replace(
+                r#""idp_views_tenant"."IdpUser""#,
+                &format!(r#""{schema}"."IdpUser""#),
+            )
+            .replace(from.as_str(), &to);
+        c.batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("{schema}: {e}\n{sql}"));
+        assert_scoped(c, schema);
+    }
 }
 
 /// The earlier design: a plain view owned by a role that a restrictive

@@ -364,6 +364,39 @@ fn the_view_is_flattened_into_the_callers_query() {
     assert!(plan.contains("Index Cond: (tenant_id = $"), "{plan}");
 }
 
+/// docs/database.md, "Speed": a product's own condition on the tenant column
+/// is on the masked column, a filter the planner cannot turn into an index
+/// condition or a per-tenant estimate on `tenant_id` (BENCHMARKS.md, "Tenant
+/// filter forms").
+#[test]
+fn a_products_tenant_condition_is_a_filter_on_the_masked_column() {
+    let s = setup();
+    let mut p = connect(&s.db, &s.role, None);
+    let mut tx = p.transaction().unwrap();
+    set_tenant(&mut tx, TENANT_A).unwrap();
+    let sql = format!(r#"SELECT email FROM idp_views."IdpUser" WHERE tenant_id = '{TENANT_A}'"#);
+    let rows = tx.query(sql.as_str(), &[]).unwrap();
+    assert_eq!(emails(&rows), tenant_emails(&USERS_A));
+    let plan: Vec<String> = tx
+        .query(format!("EXPLAIN {sql}").as_str(), &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains(&format!(
+            "THEN tenant_id ELSE NULL::uuid END = '{TENANT_A}'::uuid)"
+        )),
+        "{plan}"
+    );
+    assert!(
+        !plan.contains(&format!("(tenant_id = '{TENANT_A}'::uuid)")),
+        "{plan}"
+    );
+    tx.commit().unwrap();
+}
+
 #[test]
 fn the_idp_table_owner_and_other_roles_still_see_every_row() {
     let db = idp_db();
