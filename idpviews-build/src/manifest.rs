@@ -265,7 +265,11 @@ mod tests {
             references: vec!["id".into()],
             list: true,
         });
-        assert_eq!(with_relations.package_hash(), hash, "relations are not the package");
+        assert_eq!(
+            with_relations.package_hash(),
+            hash,
+            "relations are not the package"
+        );
         let mut other = m.clone();
         other.views[0].columns[0].sql_type = "text".into();
         assert_ne!(other.package_hash(), hash);

@@ -9,6 +9,8 @@ mod error;
 pub mod grants;
 pub mod package;
 pub mod row;
+#[cfg(feature = "sqlx")]
+mod sqlx_rows;
 pub mod tenant;
 pub mod verify;
 
@@ -19,7 +21,7 @@ pub use idpviews_build::manifest::{self, Manifest};
 pub use idpviews_build::sql;
 pub use idpviews_macros::*;
 pub use package::{Package, PackageError};
-pub use row::{FromRow, Prefixed, RowError, RowErrorKind};
+pub use row::{ColumnName, DecodeAt, FromRow, Prefixed, ResultRow, RowError, RowErrorKind};
 
 // The database side: apply, verify, grants, tenant isolation, orphan audit.
 pub use apply::{apply, apply_async, Applied, Incompatibility, ViewChange};
