@@ -7,14 +7,16 @@
 
 mod apply;
 mod audit;
+mod completions;
 mod database;
 mod generate;
 mod grants;
+mod man;
 mod merge;
 mod validate;
 mod verify;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// Exposes an allowlist of an identity provider's Prisma models as
@@ -37,6 +39,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     Grants(grants::GrantsArgs),
     Audit(audit::AuditArgs),
+    Completions(completions::CompletionsArgs),
+    Man(man::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +53,8 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::Grants(args) => grants::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Completions(args) => completions::run(args, Cli::command()),
+        Command::Man(args) => man::run(args, Cli::command()),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
@@ -56,7 +62,6 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_consistent() {
