@@ -77,8 +77,10 @@ where
         .build()
         .unwrap();
     rt.block_on(async {
-        let mut conn = PgConnection::connect(db.url())
+        let connect = PgConnection::connect(db.url());
+        let mut conn = tokio::time::timeout(std::time::Duration::from_secs(20), connect)
             .await
+            .unwrap_or_else(|_| panic!("sqlx: no connection to {} within 20 s", db.url()))
             .unwrap_or_else(|e| panic!("sqlx cannot connect to {}: {e}", db.url()));
         f(&mut conn).await;
         conn.close().await.unwrap();
