@@ -15,7 +15,7 @@ then `man idpviews` or `man idpviews-apply`.\n\n\
 Exit status: 0, 1 when the pages cannot be written, 2 on usage errors."
 )]
 pub(crate) struct ManArgs {
-    /// Write idpviews.1 and idpviews-<subcommand>.1 into this directory
+    /// Write idpviews.1 and idpviews-SUBCOMMAND.1 into this directory
     /// (created if missing) instead of printing idpviews.1.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
