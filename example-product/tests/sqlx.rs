@@ -68,7 +68,7 @@ fn sqlx_queries_match_the_postgres_queries() {
 #[test]
 fn the_sqlx_example_runs() {
     let exe = env!("CARGO_BIN_EXE_sqlx");
-    let out = std::process::Command::new(&exe)
+    let out = std::process::Command::new(exe)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {exe}: {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -226,6 +226,8 @@ fn main() {
     // best[decoder][slice]
     let mut best = vec![vec![Duration::MAX; slices.len()]; D];
     let mut passes: Vec<Vec<Duration>> = vec![Vec::new(); D];
+    // `k` is a slice number, passed to the decoders and indexing `best[d]`.
+    #[allow(clippy::needless_range_loop)]
     for round in 0..rounds {
         let mut total = [Duration::ZERO; D];
         for k in 0..slices.len() {
