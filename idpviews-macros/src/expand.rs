@@ -721,6 +721,44 @@ mod tests {
         assert!(a.contains("include_str ! (\"/pkg/views.json\")"));
     }
 
+    /// The sqlx impls exist exactly when the `sqlx` feature is on; an `oid`
+    /// column decodes through sqlx's `Oid` (`get_oid`), the others directly.
+    #[test]
+    fn sqlx_impls_follow_the_feature() {
+        let json = r#"{"format": 1, "generator": "t", "schema": "idp_views", "files": {},
+            "views": [{"name": "IdpThing", "model": "Thing", "source_schema": "idp",
+                       "source_table": "Thing", "columns": [
+                {"field": "id", "column": "id", "prisma_type": "Int", "sql_type": "integer",
+                 "nullable": false, "list": false},
+                {"field": "owner", "column": "owner", "prisma_type": "Int", "sql_type": "oid",
+                 "nullable": true, "list": false}]}],
+            "enums": [{"name": "Kind", "source_schema": "idp", "db_name": "kind",
+                       "values": [{"name": "A", "label": "A"}]}]}"#;
+        let loaded = Loaded {
+            manifest: Arc::new(Manifest::from_json(json).unwrap()),
+            manifest_path: "/pkg/views.json".into(),
+            sql_path: Some("/pkg/create-idp-views.sql".into()),
+        };
+        let out = views(&loaded, Span::call_site()).to_string();
+        let on = cfg!(feature = "sqlx");
+        assert!(!out.contains("compile_error"), "{out}");
+        assert_eq!(out.contains("sqlx :: FromRow < 'r"), on, "{out}");
+        assert_eq!(out.contains("DecodeAt <"), on, "{out}");
+        assert_eq!(out.contains("enum_sqlx ! (Kind)"), on, "{out}");
+        assert_eq!(
+            out.contains(
+                "owner : :: idpviews :: __private :: sqlx_rows :: get_oid (row , \"owner\")"
+            ),
+            on,
+            "{out}"
+        );
+        assert_eq!(
+            out.contains("id : :: idpviews :: __private :: sqlx_rows :: get (row , \"id\")"),
+            on,
+            "{out}"
+        );
+    }
+
     fn with_enum(values: &str) -> String {
         let json = format!(
             r#"{{"format": 1, "generator": "t", "schema": "idp_views", "files": {{}}, "views": [],
