@@ -6,6 +6,8 @@
 //! - [`setup`]: what an operator and a deployment do: IDP tables and seed,
 //!   the views, the product role and its grants, the product's tables.
 //! - [`queries`]: the six cross-schema queries of the proof of concept.
+//! - [`sqlx_queries`]: the same view types on a sqlx connection (the `sqlx`
+//!   feature of `idpviews`; `cargo run -p example-product --bin sqlx`).
 //! - [`table`]: plain-text tables for the demo output.
 
 /// The IDP views as typed Rust: `IdpUser`, `IdpTenant`, `IdpRole`, the
@@ -17,6 +19,7 @@ pub mod idp {
 
 pub mod queries;
 pub mod setup;
+pub mod sqlx_queries;
 pub mod table;
 
 pub use queries::*;

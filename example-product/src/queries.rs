@@ -110,7 +110,7 @@ impl From<RowError> for QueryError {
     }
 }
 
-const DRIVER_COLUMNS: &str = r#"d."id" AS "d__id", d."idp_user_id" AS "d__idp_user_id",
+pub(crate) const DRIVER_COLUMNS: &str = r#"d."id" AS "d__id", d."idp_user_id" AS "d__idp_user_id",
   d."license_number" AS "d__license_number", d."vehicle_plate" AS "d__vehicle_plate",
   d."created_at" AS "d__created_at""#;
 
@@ -144,7 +144,7 @@ impl Order {
 
 /// `SELECT <driver>, <user> FROM drivers d JOIN idp_views."IdpUser" u ...`
 /// plus `tail` (WHERE / ORDER BY).
-fn drivers_with_users_sql(tail: &str) -> String {
+pub(crate) fn drivers_with_users_sql(tail: &str) -> String {
     format!(
         "SELECT {DRIVER_COLUMNS}, {users}
          FROM \"fuel_logistics\".\"drivers\" d

@@ -9,7 +9,7 @@
 //! A small Myers line diff (no dependency) with 3 lines of context, in the
 //! format of `diff -u`: `--- old`, `+++ new`, `@@ -a,b +c,d @@` hunks and
 //! `\ No newline at end of file` markers. Very different inputs (more than
-//! [`MAX_EDIT_DISTANCE`] changed lines) fall back to replacing the differing
+//! `MAX_EDIT_DISTANCE` (2000) changed lines) fall back to replacing the differing
 //! middle wholesale, so the cost stays bounded.
 
 use crate::Error;

@@ -39,16 +39,18 @@ mod output {
 
 mod apply;
 mod audit;
+mod completions;
 mod database;
 mod generate;
 mod grants;
+mod man;
 mod merge;
 mod replica;
 mod validate;
 mod verify;
 mod wrap_migration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// Exposes an allowlist of an identity provider's Prisma models as
@@ -73,6 +75,8 @@ enum Command {
     Audit(audit::AuditArgs),
     WrapMigration(wrap_migration::WrapMigrationArgs),
     Replica(replica::ReplicaArgs),
+    Completions(completions::CompletionsArgs),
+    Man(man::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -87,6 +91,8 @@ fn main() -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::WrapMigration(args) => wrap_migration::run(args),
         Command::Replica(args) => replica::run(args),
+        Command::Completions(args) => completions::run(args, Cli::command()),
+        Command::Man(args) => man::run(args, Cli::command()),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
@@ -94,7 +100,6 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_consistent() {

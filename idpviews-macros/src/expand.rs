@@ -47,6 +47,8 @@ impl Errors {
 pub(crate) struct RowField {
     pub(crate) ident: Ident,
     pub(crate) column: String,
+    /// An `oid` column (sqlx decodes it through its `Oid` wrapper).
+    pub(crate) oid: bool,
 }
 
 /// What a row struct reads: its view and fields, in column order.
@@ -264,6 +266,7 @@ fn view_item(
         fields.push(RowField {
             ident,
             column: c.column.clone(),
+            oid: ty.scalar == types::Scalar::Oid,
         });
     }
 
@@ -325,6 +328,7 @@ pub(crate) fn row_impls(spec: &RowSpec<'_>) -> TokenStream {
     let doc_from = format!(" `{from}`");
     let doc_list = format!(" `{select_list}`");
     let p = quote!(::idpviews::__private);
+    let sqlx = sqlx_impls(spec);
     quote! {
         #[allow(dead_code)]
         impl #name {
@@ -353,8 +357,8 @@ pub(crate) fn row_impls(spec: &RowSpec<'_>) -> TokenStream {
 
             /// Finds the columns aliased with `prefix` in a result (see
             /// [`Self::select_list_as`]), once, to decode each of its rows.
-            pub fn prefixed(
-                columns: &[#p::Column],
+            pub fn prefixed<C: #p::ColumnName>(
+                columns: &[C],
                 prefix: &str,
             ) -> ::core::result::Result<::idpviews::Prefixed<Self>, ::idpviews::RowError> {
                 ::idpviews::Prefixed::new(columns, prefix)
@@ -390,6 +394,64 @@ pub(crate) fn row_impls(spec: &RowSpec<'_>) -> TokenStream {
             #[inline]
             fn try_from(row: &'a #p::Row) -> ::core::result::Result<Self, ::idpviews::RowError> {
                 <Self as ::idpviews::FromRow>::from_row(row)
+            }
+        }
+
+        #sqlx
+    }
+}
+
+/// With the `sqlx` feature of `idpviews`: `sqlx::FromRow<'_, PgRow>` (by
+/// column name, as sqlx's derive) and `DecodeAt<PgRow>` (by position, for
+/// `Prefixed`).
+fn sqlx_impls(spec: &RowSpec<'_>) -> TokenStream {
+    if !cfg!(feature = "sqlx") {
+        return TokenStream::new();
+    }
+    let name = spec.name;
+    let view = spec.view;
+    let p = quote!(::idpviews::__private);
+    let pg_row = quote!(#p::sqlx::postgres::PgRow);
+    let by_name = spec.fields.iter().map(|f| {
+        let ident = &f.ident;
+        let column = &f.column;
+        if f.oid {
+            quote!(#ident: #p::sqlx_rows::get_oid(row, #column)?,)
+        } else {
+            quote!(#ident: #p::sqlx_rows::get(row, #column)?,)
+        }
+    });
+    let at = spec.fields.iter().enumerate().map(|(k, f)| {
+        let ident = &f.ident;
+        let column = &f.column;
+        let k = Literal::usize_unsuffixed(k);
+        if f.oid {
+            quote!(#ident: #p::sqlx_rows::get_oid_at(row, indices[#k], #view, #column)?,)
+        } else {
+            quote!(#ident: #p::sqlx_rows::get_at(row, indices[#k], #view, #column)?,)
+        }
+    });
+    quote! {
+        impl<'r> #p::sqlx::FromRow<'r, #pg_row> for #name {
+            /// Reads each column by name, as `#[derive(sqlx::FromRow)]` does.
+            #[inline]
+            fn from_row(row: &'r #pg_row) -> ::core::result::Result<Self, #p::sqlx::Error> {
+                ::core::result::Result::Ok(Self {
+                    #(#by_name)*
+                })
+            }
+        }
+
+        impl #p::DecodeAt<#pg_row> for #name {
+            #[inline(always)]
+            fn decode_at(
+                row: &#pg_row,
+                indices: &[usize],
+            ) -> ::core::result::Result<Self, ::idpviews::RowError> {
+                #p::check_indices(indices, #view, <Self as ::idpviews::FromRow>::COLUMNS)?;
+                ::core::result::Result::Ok(Self {
+                    #(#at)*
+                })
             }
         }
     }
@@ -465,6 +527,11 @@ fn enum_item(e: &ManifestEnum, span: Span, errors: &mut Errors) -> TokenStream {
     let p = quote!(::idpviews::__private);
     let serde = if cfg!(feature = "serde") {
         quote!(#p::enum_serde!(#name);)
+    } else {
+        TokenStream::new()
+    };
+    let sqlx = if cfg!(feature = "sqlx") {
+        quote!(#p::enum_sqlx!(#name);)
     } else {
         TokenStream::new()
     };
@@ -564,6 +631,7 @@ fn enum_item(e: &ManifestEnum, span: Span, errors: &mut Errors) -> TokenStream {
 
         #p::enum_sql!(#name);
         #serde
+        #sqlx
     }
 }
 
@@ -651,6 +719,44 @@ mod tests {
         assert!(a.contains("pub struct IdpModel2"));
         assert!(a.contains("pub first_name"));
         assert!(a.contains("include_str ! (\"/pkg/views.json\")"));
+    }
+
+    /// The sqlx impls exist exactly when the `sqlx` feature is on; an `oid`
+    /// column decodes through sqlx's `Oid` (`get_oid`), the others directly.
+    #[test]
+    fn sqlx_impls_follow_the_feature() {
+        let json = r#"{"format": 1, "generator": "t", "schema": "idp_views", "files": {},
+            "views": [{"name": "IdpThing", "model": "Thing", "source_schema": "idp",
+                       "source_table": "Thing", "columns": [
+                {"field": "id", "column": "id", "prisma_type": "Int", "sql_type": "integer",
+                 "nullable": false, "list": false},
+                {"field": "owner", "column": "owner", "prisma_type": "Int", "sql_type": "oid",
+                 "nullable": true, "list": false}]}],
+            "enums": [{"name": "Kind", "source_schema": "idp", "db_name": "kind",
+                       "values": [{"name": "A", "label": "A"}]}]}"#;
+        let loaded = Loaded {
+            manifest: Arc::new(Manifest::from_json(json).unwrap()),
+            manifest_path: "/pkg/views.json".into(),
+            sql_path: Some("/pkg/create-idp-views.sql".into()),
+        };
+        let out = views(&loaded, Span::call_site()).to_string();
+        let on = cfg!(feature = "sqlx");
+        assert!(!out.contains("compile_error"), "{out}");
+        assert_eq!(out.contains("sqlx :: FromRow < 'r"), on, "{out}");
+        assert_eq!(out.contains("DecodeAt <"), on, "{out}");
+        assert_eq!(out.contains("enum_sqlx ! (Kind)"), on, "{out}");
+        assert_eq!(
+            out.contains(
+                "owner : :: idpviews :: __private :: sqlx_rows :: get_oid (row , \"owner\")"
+            ),
+            on,
+            "{out}"
+        );
+        assert_eq!(
+            out.contains("id : :: idpviews :: __private :: sqlx_rows :: get (row , \"id\")"),
+            on,
+            "{out}"
+        );
     }
 
     fn with_enum(values: &str) -> String {

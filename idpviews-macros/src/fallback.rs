@@ -11,7 +11,32 @@ pub(crate) fn row_stub(input: &DeriveInput, view: &str) -> TokenStream {
     let name = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let p = quote!(::idpviews::__private);
+    // (A generic struct is itself an error; its stub has no sqlx impls.)
+    let sqlx = if cfg!(feature = "sqlx") && input.generics.params.is_empty() {
+        quote! {
+            impl<'r> #p::sqlx::FromRow<'r, #p::sqlx::postgres::PgRow> for #name {
+                fn from_row(
+                    _row: &'r #p::sqlx::postgres::PgRow,
+                ) -> ::core::result::Result<Self, #p::sqlx::Error> {
+                    ::core::unreachable!()
+                }
+            }
+
+            impl #p::DecodeAt<#p::sqlx::postgres::PgRow> for #name {
+                fn decode_at(
+                    _row: &#p::sqlx::postgres::PgRow,
+                    _indices: &[usize],
+                ) -> ::core::result::Result<Self, ::idpviews::RowError> {
+                    ::core::unreachable!()
+                }
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
     quote! {
+        #sqlx
+
         #[allow(dead_code)]
         impl #impl_generics #name #ty_generics #where_clause {
             pub const SCHEMA: &'static str = "";
@@ -25,8 +50,8 @@ pub(crate) fn row_stub(input: &DeriveInput, view: &str) -> TokenStream {
                 ::core::unreachable!()
             }
 
-            pub fn prefixed(
-                _columns: &[#p::Column],
+            pub fn prefixed<C: #p::ColumnName>(
+                _columns: &[C],
                 _prefix: &str,
             ) -> ::core::result::Result<::idpviews::Prefixed<Self>, ::idpviews::RowError> {
                 ::core::unreachable!()

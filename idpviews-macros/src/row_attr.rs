@@ -178,6 +178,7 @@ fn expand_row(
         row_fields.push(RowField {
             ident: ident.clone(),
             column: col.column.clone(),
+            oid: types::column_type(col).is_some_and(|t| t.scalar == types::Scalar::Oid),
         });
     }
     if !errors.is_empty() {

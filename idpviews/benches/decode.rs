@@ -7,10 +7,16 @@
 //! `row.get(i)` code into an identical struct. Prints the medians and
 //! their ratio (target: <= 1.02), plus the prefixed (JOIN) decoding.
 //!
-//! `cargo bench -p idpviews --bench decode` (release); `DECODE_ROWS` and
-//! `DECODE_ROUNDS` override 100000 and 31.
+//! The same rows fetched through sqlx are decoded (c) with the generated
+//! `sqlx::FromRow` (the `sqlx` feature) and (d) with a hand-written
+//! `#[derive(sqlx::FromRow)]` struct, both by column name.
+//!
+//! `cargo bench -p idpviews --bench decode --features sqlx` (release);
+//! `DECODE_ROWS` and `DECODE_ROUNDS` override 100000 and 31.
 
 use idpviews::{FromRow, Prefixed};
+use sqlx::postgres::PgRow;
+use sqlx::Connection;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -36,6 +42,28 @@ struct HandUser {
     created_at: chrono::NaiveDateTime,
 }
 
+/// What a sqlx user would write by hand: the derive, by column name.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+struct DeriveUser {
+    id: uuid::Uuid,
+    email: Option<String>,
+    first_name: String,
+    last_name: String,
+    #[sqlx(rename = "mobileNumber")]
+    mobile_number: Option<String>,
+    #[sqlx(rename = "userTypes")]
+    user_types: Vec<UserType>,
+    status: UserStatus,
+    #[sqlx(rename = "isActive")]
+    is_active: bool,
+    #[sqlx(rename = "tenantId")]
+    tenant_id: uuid::Uuid,
+    #[sqlx(rename = "avatarUrl")]
+    avatar_url: Option<String>,
+    #[sqlx(rename = "createdAt")]
+    created_at: chrono::NaiveDateTime,
+}
+
 fn hand_decode(row: &postgres::Row) -> HandUser {
     HandUser {
         id: row.get(0),
@@ -52,8 +80,8 @@ fn hand_decode(row: &postgres::Row) -> HandUser {
     }
 }
 
-/// Decodes a slice of rows, discarding the results.
-type Decoder<'a> = dyn Fn(&[postgres::Row]) + 'a;
+/// Decodes slice `k` of its rows, discarding the results.
+type Decoder<'a> = dyn Fn(usize) + 'a;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -111,32 +139,61 @@ fn main() {
     );
     let join_rows = c.query(&join_sql, &[]).expect("join query");
 
+    // The same rows through sqlx.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let pg_rows: Vec<PgRow> = rt.block_on(async {
+        let mut conn = sqlx::postgres::PgConnection::connect(db.url())
+            .await
+            .expect("sqlx connect");
+        let rows = sqlx::query(IdpUser::SELECT)
+            .fetch_all(&mut conn)
+            .await
+            .expect("sqlx query");
+        conn.close().await.expect("sqlx close");
+        rows
+    });
+    assert_eq!(pg_rows.len(), n);
+    for (row, pg) in rows.iter().zip(&pg_rows).take(1000) {
+        let g = IdpUser::from_row(row).expect("decode");
+        let s: IdpUser = sqlx::FromRow::from_row(pg).expect("sqlx decode");
+        let d: DeriveUser = sqlx::FromRow::from_row(pg).expect("sqlx derive");
+        assert_eq!(g, s);
+        assert_eq!(
+            (d.id, &d.email, &d.user_types, &d.status, d.created_at),
+            (s.id, &s.email, &s.user_types, &s.status, s.created_at)
+        );
+    }
+
     // The machine may be busy: time short slices of 5,000 rows, alternating
-    // between the two decoders many times, and keep for each slice its
+    // between the decoders many times, and keep for each slice its
     // fastest time per decoder (what the code costs when not preempted),
     // plus the median over whole passes.
     const SLICE: usize = 5_000;
     let slices: Vec<&[postgres::Row]> = rows.chunks(SLICE).collect();
     let join_slices: Vec<&[postgres::Row]> = join_rows.chunks(SLICE).collect();
+    let pg_slices: Vec<&[PgRow]> = pg_rows.chunks(SLICE).collect();
     let p = Prefixed::<IdpUser>::new(join_rows[0].columns(), "u__").expect("columns");
-    let decoders: [&Decoder; 4] = [
-        &|rows| {
-            for row in rows {
+    let decoders: [&Decoder; 6] = [
+        &|k| {
+            for row in slices[k] {
                 black_box(IdpUser::from_row(black_box(row)).expect("decode"));
             }
         },
-        &|rows| {
-            for row in rows {
+        &|k| {
+            for row in slices[k] {
                 black_box(hand_decode(black_box(row)));
             }
         },
-        &|rows| {
-            for row in rows {
+        &|k| {
+            for row in join_slices[k] {
                 black_box(p.decode(black_box(row)).expect("decode"));
             }
         },
-        &|rows| {
-            for row in rows {
+        &|k| {
+            for row in join_slices[k] {
                 black_box(HandUser {
                     id: row.get(1),
                     email: row.get(2),
@@ -152,60 +209,70 @@ fn main() {
                 });
             }
         },
+        &|k| {
+            for row in pg_slices[k] {
+                let u: IdpUser = sqlx::FromRow::from_row(black_box(row)).expect("decode");
+                black_box(u);
+            }
+        },
+        &|k| {
+            for row in pg_slices[k] {
+                let u: DeriveUser = sqlx::FromRow::from_row(black_box(row)).expect("decode");
+                black_box(u);
+            }
+        },
     ];
+    const D: usize = 6;
     // best[decoder][slice]
-    let mut best = vec![vec![Duration::MAX; slices.len()]; 4];
-    let mut passes: Vec<Vec<Duration>> = vec![Vec::new(); 4];
+    let mut best = vec![vec![Duration::MAX; slices.len()]; D];
+    let mut passes: Vec<Vec<Duration>> = vec![Vec::new(); D];
+    // `k` is a slice number, passed to the decoders and indexing `best[d]`.
+    #[allow(clippy::needless_range_loop)]
     for round in 0..rounds {
-        let mut total = [Duration::ZERO; 4];
+        let mut total = [Duration::ZERO; D];
         for k in 0..slices.len() {
-            for step in 0..4 {
+            for step in 0..D {
                 // Alternate the order so that no decoder always goes first.
-                let d = if round % 2 == 0 { step } else { 3 - step };
-                let input = if d < 2 { slices[k] } else { join_slices[k] };
+                let d = if round % 2 == 0 { step } else { D - 1 - step };
                 let t = Instant::now();
-                decoders[d](input);
+                decoders[d](k);
                 let e = t.elapsed();
                 total[d] += e;
                 best[d][k] = best[d][k].min(e);
             }
         }
-        for d in 0..4 {
+        for d in 0..D {
             passes[d].push(total[d]);
         }
     }
     let best: Vec<Duration> = best.iter().map(|v| v.iter().sum()).collect();
-    let mut medians = passes.into_iter().map(median);
-    let (g, h, pg, ph) = (
-        medians.next().unwrap_or_default(),
-        medians.next().unwrap_or_default(),
-        medians.next().unwrap_or_default(),
-        medians.next().unwrap_or_default(),
-    );
-    let (gmin, hmin, pmin, phmin) = (best[0], best[1], best[2], best[3]);
+    let medians: Vec<Duration> = passes.into_iter().map(median).collect();
     let r = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
     let per_row = |d: Duration| d.as_nanos() as f64 / n as f64;
+    let line = |label: &str, d: usize| {
+        println!(
+            "  {label:<28}: {:>9.2?} / {:>9.2?}  ({:.0} / {:.0} ns/row)",
+            medians[d],
+            best[d],
+            per_row(medians[d]),
+            per_row(best[d])
+        );
+    };
+    let ratio = |label: &str, a: usize, b: usize, target: &str| {
+        println!(
+            "  {label:<28}: {:.3} / {:.3}{target}",
+            r(medians[a], medians[b]),
+            r(best[a], best[b])
+        );
+    };
     println!("decode {n} IdpUser rows (11 columns), {rounds} interleaved rounds (median pass / sum of fastest 5k-row slices):");
-    println!(
-        "  generated FromRow::from_row : {g:>9.2?} / {gmin:>9.2?}  ({:.0} / {:.0} ns/row)",
-        per_row(g),
-        per_row(gmin)
-    );
-    println!(
-        "  hand-written row.get(i)     : {h:>9.2?} / {hmin:>9.2?}  ({:.0} / {:.0} ns/row)",
-        per_row(h),
-        per_row(hmin)
-    );
-    println!(
-        "  ratio generated/hand        : {:.3} / {:.3}  (target <= 1.02)",
-        r(g, h),
-        r(gmin, hmin)
-    );
-    println!("  prefixed (JOIN), Prefixed   : {pg:>9.2?} / {pmin:>9.2?}");
-    println!("  hand-written, same positions: {ph:>9.2?} / {phmin:>9.2?}");
-    println!(
-        "  ratio prefixed/hand         : {:.3} / {:.3}",
-        r(pg, ph),
-        r(pmin, phmin)
-    );
+    line("generated FromRow::from_row", 0);
+    line("hand-written row.get(i)", 1);
+    ratio("ratio generated/hand", 0, 1, "  (target <= 1.02)");
+    line("prefixed (JOIN), Prefixed", 2);
+    line("hand-written, same positions", 3);
+    ratio("ratio prefixed/hand", 2, 3, "");
+    line("sqlx: generated FromRow", 4);
+    line("sqlx: #[derive(FromRow)]", 5);
+    ratio("ratio sqlx generated/derive", 4, 5, "  (target <= 1.02)");
 }

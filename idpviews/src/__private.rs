@@ -3,12 +3,14 @@
 //! `idpviews` as a dependency. Not a public API: it changes with the macros.
 
 pub use crate::enums::{accepts as enum_accepts, label_from_sql as enum_label_from_sql, IdpEnum};
-pub use crate::row::{check_indices, get, select_list_as, FromRow, RowError};
+pub use crate::row::{check_indices, get, select_list_as, ColumnName, DecodeAt, FromRow, RowError};
 pub use crate::Package;
 pub use postgres_types;
 pub use postgres_types::private::BytesMut;
 pub use tokio_postgres::{Column, Row};
 
+#[cfg(feature = "sqlx")]
+pub use crate::__idpviews_enum_sqlx as enum_sqlx;
 #[cfg(feature = "chrono")]
 pub use chrono;
 #[cfg(feature = "decimal")]
@@ -17,6 +19,13 @@ pub use rust_decimal;
 pub use serde;
 #[cfg(feature = "json")]
 pub use serde_json;
+/// The helpers of the generated sqlx implementations.
+#[cfg(feature = "sqlx")]
+pub mod sqlx_rows {
+    pub use crate::sqlx_rows::*;
+}
+#[cfg(feature = "sqlx")]
+pub use sqlx;
 #[cfg(feature = "time")]
 pub use time;
 #[cfg(feature = "uuid")]

@@ -4,8 +4,8 @@ use crate::apply::{Blocked, Incompatibility};
 use crate::verify::VerifyReport;
 use std::fmt;
 
-/// Why [`crate::apply`], [`crate::verify`], [`crate::grants_sql`],
-/// [`crate::audit`] or [`crate::tenant::set_tenant`] failed.
+/// Why [`crate::apply()`], [`crate::verify()`], [`crate::grants_sql`],
+/// [`crate::audit()`] or [`crate::tenant::set_tenant`] failed.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {

@@ -13,6 +13,8 @@ pub mod package;
 pub mod record;
 pub mod replica;
 pub mod row;
+#[cfg(feature = "sqlx")]
+mod sqlx_rows;
 mod statements;
 pub mod tenant;
 pub mod verify;
@@ -24,7 +26,7 @@ pub use idpviews_core::manifest::{self, Manifest};
 pub use idpviews_core::sql;
 pub use idpviews_macros::*;
 pub use package::{Package, PackageError};
-pub use row::{FromRow, Prefixed, RowError, RowErrorKind};
+pub use row::{ColumnName, DecodeAt, FromRow, Prefixed, ResultRow, RowError, RowErrorKind};
 
 // The database side: apply, verify, grants, tenant isolation, orphan audit.
 pub use apply::{

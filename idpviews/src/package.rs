@@ -5,8 +5,8 @@ use crate::manifest::{Manifest, MANIFEST_FILE, OUT_MANIFEST_FILE, SQL_FILE};
 use std::borrow::Cow;
 use std::path::Path;
 
-/// The views package: what [`crate::apply`], [`crate::verify`],
-/// [`crate::grants`] and [`crate::audit`] work from.
+/// The views package: what [`crate::apply()`], [`crate::verify()`],
+/// [`crate::grants`] and [`crate::audit()`] work from.
 ///
 /// Generated code gets one from `include_views!()` (`views::package()`),
 /// built from the files the build script wrote into `OUT_DIR`; the CLI

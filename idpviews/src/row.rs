@@ -77,6 +77,22 @@
 //! `postgres::Row` and `tokio_postgres::Row` are the same type, so the same
 //! code serves both clients. Errors are [`RowError`]s naming the view and
 //! column.
+//!
+//! # sqlx
+//!
+//! With the `sqlx` feature of `idpviews`, generated structs and `#[row]`
+//! projections also implement `sqlx::FromRow<'_, PgRow>`, so
+//! `sqlx::query_as::<_, IdpUser>(IdpUser::SELECT)` works. That
+//! implementation follows sqlx's convention and reads each column **by
+//! name** (`row.try_get("first_name")`), so `SELECT *` and any column order
+//! decode correctly; errors are `sqlx::Error`s naming the column. Generated
+//! enums implement `sqlx::Type`, `Decode` and `Encode` for PostgreSQL (as
+//! text, with the same `Unknown(label)` catch-all), and [`Prefixed`] decodes
+//! `PgRow`s of a JOIN by position ([`DecodeAt`]), exactly as it does
+//! `postgres::Row`s. The types are those of the table above: sqlx decodes
+//! each of them with its `chrono` / `time` / `uuid` / `json` /
+//! `rust_decimal` feature, which the `idpviews` features of the same names
+//! turn on.
 
 use postgres_types::{FromSql, Type};
 use std::borrow::Cow;
@@ -112,6 +128,65 @@ pub trait FromRow: Sized {
     fn from_row_prefixed(row: &Row, prefix: &str) -> Result<Self, RowError> {
         let indices = column_indices(row.columns(), Self::VIEW, Self::COLUMNS, prefix)?;
         Self::from_row_at(row, &indices)
+    }
+}
+
+/// A column of a query result, by name: `tokio_postgres::Column` (what
+/// `row.columns()` and `statement.columns()` give), and with the `sqlx`
+/// feature `sqlx::postgres::PgColumn`.
+pub trait ColumnName {
+    /// The column's name in the result (its alias, if it has one).
+    fn column_name(&self) -> &str;
+}
+
+impl ColumnName for Column {
+    #[inline]
+    fn column_name(&self) -> &str {
+        self.name()
+    }
+}
+
+/// A row of a query result that [`Prefixed`] decodes: `postgres::Row`
+/// (= `tokio_postgres::Row`), and with the `sqlx` feature
+/// `sqlx::postgres::PgRow`.
+pub trait ResultRow {
+    /// Whether the value at `index` is NULL; an error naming `view` and
+    /// `column` when there is no such position.
+    fn is_null_at(
+        &self,
+        index: usize,
+        view: &'static str,
+        column: &'static str,
+    ) -> Result<bool, RowError>;
+}
+
+impl ResultRow for Row {
+    fn is_null_at(
+        &self,
+        index: usize,
+        view: &'static str,
+        column: &'static str,
+    ) -> Result<bool, RowError> {
+        let IsNull(null) = get(self, index, view, column)?;
+        Ok(null)
+    }
+}
+
+/// Decodes `Self` from a row of type `R` at given positions: what
+/// [`Prefixed::decode`] calls.
+///
+/// Every [`FromRow`] type implements it for `postgres::Row`; with the
+/// `sqlx` feature, generated structs and `#[row]` projections also
+/// implement it for `sqlx::postgres::PgRow`.
+pub trait DecodeAt<R: ?Sized>: Sized {
+    /// Decodes column `COLUMNS[k]` from position `indices[k]`.
+    fn decode_at(row: &R, indices: &[usize]) -> Result<Self, RowError>;
+}
+
+impl<T: FromRow> DecodeAt<Row> for T {
+    #[inline(always)]
+    fn decode_at(row: &Row, indices: &[usize]) -> Result<Self, RowError> {
+        T::from_row_at(row, indices)
     }
 }
 
@@ -168,8 +243,9 @@ impl<T> Clone for Prefixed<T> {
 
 impl<T: FromRow> Prefixed<T> {
     /// Finds `<prefix><column>` for each of `T`'s columns among `columns`
-    /// (`row.columns()` or `statement.columns()`).
-    pub fn new(columns: &[Column], prefix: &str) -> Result<Self, RowError> {
+    /// (`row.columns()` or `statement.columns()`; with the `sqlx` feature
+    /// also a `PgRow`'s `columns()`).
+    pub fn new<C: ColumnName>(columns: &[C], prefix: &str) -> Result<Self, RowError> {
         Ok(Prefixed {
             indices: column_indices(columns, T::VIEW, T::COLUMNS, prefix)?.into_boxed_slice(),
             _marker: PhantomData,
@@ -181,20 +257,26 @@ impl<T: FromRow> Prefixed<T> {
         &self.indices
     }
 
-    /// Decodes `T` from a row of the result the positions were found in.
+    /// Decodes `T` from a row of the result the positions were found in
+    /// (a `postgres::Row`, or with the `sqlx` feature a `PgRow`).
     #[inline]
-    pub fn decode(&self, row: &Row) -> Result<T, RowError> {
-        T::from_row_at(row, &self.indices)
+    pub fn decode<R: ResultRow + ?Sized>(&self, row: &R) -> Result<T, RowError>
+    where
+        T: DecodeAt<R>,
+    {
+        T::decode_at(row, &self.indices)
     }
 
     /// For the nullable side of a `LEFT JOIN`: `None` when all of `T`'s
     /// columns are NULL, else the decoded `T`.
-    pub fn decode_optional(&self, row: &Row) -> Result<Option<T>, RowError> {
+    pub fn decode_optional<R: ResultRow + ?Sized>(&self, row: &R) -> Result<Option<T>, RowError>
+    where
+        T: DecodeAt<R>,
+    {
         for (k, &i) in self.indices.iter().enumerate() {
             let column = T::COLUMNS.get(k).copied().unwrap_or("?");
-            let IsNull(null) = get(row, i, T::VIEW, column)?;
-            if !null {
-                return T::from_row_at(row, &self.indices).map(Some);
+            if !row.is_null_at(i, T::VIEW, column)? {
+                return T::decode_at(row, &self.indices).map(Some);
             }
         }
         Ok(None)
@@ -221,8 +303,8 @@ impl<'a> FromSql<'a> for IsNull {
 /// The position of `<prefix><name>` for each of `names` in `columns`.
 ///
 /// Fails when one is missing or appears twice (ambiguous).
-pub fn column_indices(
-    columns: &[Column],
+pub fn column_indices<C: ColumnName>(
+    columns: &[C],
     view: &'static str,
     names: &[&'static str],
     prefix: &str,
@@ -231,7 +313,7 @@ pub fn column_indices(
     for &name in names {
         let mut found = None;
         for (i, c) in columns.iter().enumerate() {
-            let n = c.name();
+            let n = c.column_name();
             if n.len() == prefix.len() + name.len() && n.starts_with(prefix) && n.ends_with(name) {
                 if found.is_some() {
                     return Err(RowError::new(
@@ -352,6 +434,9 @@ pub enum RowErrorKind {
     AmbiguousColumn { name: String },
     /// [`FromRow::from_row_at`] got `got` positions for `expected` columns.
     IndexCount { expected: usize, got: usize },
+    /// A column of a `sqlx` row failed to decode ([`Prefixed`] on a `PgRow`).
+    #[cfg(feature = "sqlx")]
+    Sqlx(sqlx::Error),
 }
 
 impl RowError {
@@ -371,6 +456,13 @@ impl RowError {
     #[cold]
     pub fn decode(view: &'static str, column: &'static str, error: tokio_postgres::Error) -> Self {
         RowError::new(view, column, RowErrorKind::Decode(error))
+    }
+
+    /// A column of a sqlx row failed to decode. Used by generated code.
+    #[cfg(feature = "sqlx")]
+    #[cold]
+    pub fn sqlx(view: &'static str, column: &'static str, error: sqlx::Error) -> Self {
+        RowError::new(view, column, RowErrorKind::Sqlx(error))
     }
 
     /// The view (or, for a `#[row]` struct, the view it reads).
@@ -395,6 +487,10 @@ impl fmt::Display for RowError {
             RowErrorKind::Decode(e) => {
                 write!(f, "cannot decode column `{column}` of view `{view}`: {e}")
             }
+            #[cfg(feature = "sqlx")]
+            RowErrorKind::Sqlx(e) => {
+                write!(f, "cannot decode column `{column}` of view `{view}`: {e}")
+            }
             RowErrorKind::MissingColumn { name } => write!(
                 f,
                 "the result has no column `{name}` (column `{column}` of view `{view}`)"
@@ -415,6 +511,8 @@ impl std::error::Error for RowError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.0.kind {
             RowErrorKind::Decode(e) => Some(e),
+            #[cfg(feature = "sqlx")]
+            RowErrorKind::Sqlx(e) => Some(e),
             _ => None,
         }
     }
