@@ -22,6 +22,8 @@ pub const DEFAULT_LOCK_KEY: i64 = idpviews_build::generate::ADVISORY_LOCK_KEY;
 pub struct Applied {
     pub schema: String,
     pub views: Vec<(String, ViewChange)>,
+    /// What apply repaired before applying (hand changes undone), one line each.
+    pub repaired: Vec<String>,
 }
 
 /// How one view changed.
@@ -43,6 +45,9 @@ impl fmt::Display for Applied {
             "applied the views package to schema \"{}\":",
             self.schema
         )?;
+        for repair in &self.repaired {
+            writeln!(f, "  repaired {repair}")?;
+        }
         for (view, change) in &self.views {
             match change {
                 ViewChange::Created => writeln!(f, "  {view}: created")?,
@@ -137,15 +142,18 @@ async fn apply_in_transaction<C: Conn>(
             .map(drop),
     }
     .map_err(Error::db("taking the views advisory lock"))?;
+    let repaired = crate::repair::repair(conn, package).await?;
 
     let live = catalog::relations(conn, schema)
         .await
         .map_err(Error::db("reading the views schema"))?;
-    let applied = plan(package, &live)?;
+    let mut applied = plan(package, &live)?;
+    applied.repaired = repaired;
 
     conn.batch(script.body).await.map_err(Error::db(
         "applying the views package failed (rolled back, the database is unchanged)",
     ))?;
+    crate::record::write(conn, package).await?;
     Ok(applied)
 }
 
@@ -183,6 +191,7 @@ pub(crate) fn plan(
         Ok(Applied {
             schema: schema.clone(),
             views,
+            repaired: Vec::new(),
         })
     } else {
         Err(Error::Incompatible(problems))

@@ -8,6 +8,8 @@ pub mod enums;
 mod error;
 pub mod grants;
 pub mod package;
+mod record;
+mod repair;
 pub mod row;
 pub mod tenant;
 pub mod verify;

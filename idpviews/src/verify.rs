@@ -8,18 +8,32 @@
 //! the tenant owner role, row-level security disabled on the source table,
 //! tenant policy missing).
 //!
+//! Exact, per view (see [`crate::repair`] for what `apply` does about it):
+//! the view reads only its source table, each column is exactly the
+//! same-named allowlisted source column (read from the view's query tree in
+//! `pg_rewrite` and its dependencies in `pg_depend`: no `WHERE`, join,
+//! subquery, `LIMIT`, aggregate or function), its `pg_get_viewdef` is the one
+//! recorded when it was applied (the applied record, [`crate::record`]), the
+//! two read-only triggers are the package's and no other trigger or rule
+//! exists, and the trigger function is the package's (body, language,
+//! `SECURITY INVOKER`, no settings, owned by the schema owner). A column the
+//! package does not have is an error unless the applied record explains it
+//! (a newer package was applied).
+//!
 //! Only the system catalogs are read (no privilege on `idp` is needed, and
 //! nothing is written): a product role can verify at start-up.
 
 use crate::catalog::{self, Relation};
 use crate::db::{run_ready, AsyncConn, Conn, SyncConn};
+use crate::manifest::{content_hash, Manifest, ManifestView};
+use crate::record::{self, AppliedRecord};
 use crate::{Error, Package};
-use idpviews_build::manifest::{Manifest, ManifestView};
 use std::collections::BTreeMap;
 use std::fmt;
 
 pub use idpviews_build::generate::{
-    tenant_policy_name, ALL_POLICY, REJECT_WRITE_FUNCTION, TENANT_SETTING,
+    tenant_policy_name, ALL_POLICY, READ_ONLY_STATEMENT_TRIGGER, READ_ONLY_TRIGGER,
+    REJECT_WRITE_FUNCTION, TENANT_SETTING,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -55,9 +69,36 @@ pub enum FindingKind {
         expected: String,
         found: String,
     },
-    /// The database view has columns the package does not know (a newer package was applied): a warning.
+    /// The database view has a column the package does not know: a warning
+    /// when the applied record explains it (a newer package was applied), an
+    /// error otherwise (added by hand).
     ExtraColumn {
         column: String,
+    },
+    /// The view's definition is not the package's: another source, a
+    /// non-allowlisted or renamed source column, a `WHERE`, a join, ...
+    Definition {
+        problem: String,
+    },
+    /// `pg_get_viewdef` differs from the one recorded when the package was
+    /// applied: the view was replaced by hand.
+    ChangedSinceApply,
+    /// A trigger the package does not create, or one of its read-only
+    /// triggers altered.
+    Trigger {
+        trigger: String,
+        problem: String,
+    },
+    /// The write-rejecting trigger function is missing or not the package's
+    /// (body, language, owner, `SECURITY` mode, settings).
+    TriggerFunction {
+        problem: String,
+    },
+    /// No applied record on the schema (applied with `psql -f` or an older
+    /// idpviews), or a malformed one, or the record of another package: a
+    /// warning (the structural checks still run).
+    Record {
+        problem: String,
     },
     MissingEnum {
         db_name: String,
@@ -217,7 +258,7 @@ pub fn verify<C: postgres::GenericClient>(
     client: &mut C,
     package: &Package,
 ) -> Result<VerifyReport, Error> {
-    run_ready(verify_on(SyncConn(client), &package.manifest))
+    run_ready(verify_on(SyncConn(client), package))
 }
 
 /// Verifies with an async client (or transaction).
@@ -225,11 +266,12 @@ pub async fn verify_async<C: tokio_postgres::GenericClient + Sync>(
     client: &C,
     package: &Package,
 ) -> Result<VerifyReport, Error> {
-    verify_on(AsyncConn(client), &package.manifest).await
+    verify_on(AsyncConn(client), package).await
 }
 
 const TRIGGERS_SQL: &str = "\
-SELECT c.relname::text, t.tgtype::int4, t.tgenabled::text, pn.nspname::text, p.proname::text \
+SELECT c.relname::text, t.tgtype::int4, t.tgenabled::text, pn.nspname::text, p.proname::text, \
+       t.tgname::text \
 FROM pg_catalog.pg_trigger t \
 JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid \
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
@@ -246,12 +288,47 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
 WHERE n.nspname = $1 AND r.ev_type <> '1' \
 ORDER BY c.relname, r.rulename";
 
+/// Every view's definition and query tree (`pg_rewrite` is readable by every role).
 const VIEWDEFS_SQL: &str = "\
-SELECT c.relname::text, pg_catalog.pg_get_viewdef(c.oid) \
+SELECT c.relname::text, pg_catalog.pg_get_viewdef(c.oid), r.ev_action::text \
 FROM pg_catalog.pg_class c \
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-WHERE n.nspname = $1 AND c.relkind = 'v' AND c.relname = ANY($2) \
+JOIN pg_catalog.pg_rewrite r ON r.ev_class = c.oid AND r.rulename = '_RETURN' \
+WHERE n.nspname = $1 AND c.relkind = 'v' \
 ORDER BY c.relname";
+
+/// What each view's query depends on, besides itself.
+const DEPENDS_SQL: &str = "\
+SELECT c.relname::text, (d.refclassid = 'pg_catalog.pg_class'::regclass), rn.nspname::text, \
+       rc.relname::text, d.refobjsubid::int4, (d.refclassid = 'pg_catalog.pg_proc'::regclass), \
+       pg_catalog.pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) \
+FROM pg_catalog.pg_class c \
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+JOIN pg_catalog.pg_rewrite r ON r.ev_class = c.oid \
+JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid \
+LEFT JOIN pg_catalog.pg_class rc ON d.refclassid = 'pg_catalog.pg_class'::regclass AND rc.oid = d.refobjid \
+LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace \
+WHERE n.nspname = $1 AND c.relkind = 'v' \
+  AND NOT (d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = c.oid) \
+ORDER BY 1, 3, 4, 5";
+
+/// The columns of the source tables, by number.
+const SOURCE_COLUMNS_SQL: &str = "\
+SELECT n.nspname::text, c.relname::text, a.attnum::int4, a.attname::text \
+FROM pg_catalog.pg_attribute a \
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+JOIN unnest($1::text[], $2::text[]) AS s(sch, tab) ON s.sch = n.nspname AND s.tab = c.relname \
+WHERE a.attnum > 0 AND NOT a.attisdropped";
+
+/// The write-rejecting function and the views schema's owner.
+const FUNCTION_SQL: &str = "\
+SELECT p.prosrc, pg_catalog.pg_get_userbyid(p.proowner)::text, p.prosecdef, l.lanname::text, \
+       coalesce(p.proconfig, '{}')::text[], pg_catalog.pg_get_userbyid(n.nspowner)::text \
+FROM pg_catalog.pg_proc p \
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
+JOIN pg_catalog.pg_language l ON l.oid = p.prolang \
+WHERE n.nspname = $1 AND p.proname = $2 AND p.pronargs = 0";
 
 const ENUMS_SQL: &str = "\
 SELECT n.nspname::text, t.typname::text, \
@@ -311,16 +388,57 @@ pub(crate) struct TableSecurity {
     policies: Vec<Policy>,
 }
 
+/// The write-rejecting trigger function as the catalog holds it.
+#[derive(Debug, Clone)]
+pub(crate) struct Function {
+    source: String,
+    owner: String,
+    security_definer: bool,
+    language: String,
+    settings: Vec<String>,
+    schema_owner: String,
+}
+
+/// A trigger on a view.
+#[derive(Debug, Clone)]
+pub(crate) struct Trigger {
+    name: String,
+    tgtype: i32,
+    enabled: String,
+    fn_schema: String,
+    fn_name: String,
+}
+
+/// A dependency of a view's query on another object.
+#[derive(Debug, Clone)]
+pub(crate) struct Dependency {
+    /// On a relation (table, view, ...): its schema, name and column (0: the whole relation).
+    relation: Option<(String, String, i32)>,
+    /// On a function.
+    function: bool,
+    /// `pg_describe_object`.
+    description: String,
+}
+
 /// Everything [`check`] needs, read from the catalogs.
 #[derive(Debug, Default)]
 pub(crate) struct Live {
     schema_exists: bool,
     relations: BTreeMap<String, Relation>,
-    /// view -> (tgtype, enabled, function schema, function name)
-    triggers: BTreeMap<String, Vec<(i32, String, String, String)>>,
+    triggers: BTreeMap<String, Vec<Trigger>>,
     /// view -> write rules
     rules: BTreeMap<String, Vec<String>>,
+    /// view -> `pg_get_viewdef`
     viewdefs: BTreeMap<String, String>,
+    /// view -> query tree (`pg_rewrite.ev_action`)
+    trees: BTreeMap<String, String>,
+    /// view -> dependencies
+    depends: BTreeMap<String, Vec<Dependency>>,
+    /// (schema, table) -> attnum -> column name
+    source_columns: BTreeMap<(String, String), BTreeMap<i32, String>>,
+    function: Option<Function>,
+    /// The applied record: `None` none, `Some(Err)` malformed.
+    record: Option<Result<AppliedRecord, String>>,
     /// (schema, type) -> labels in order
     enums: BTreeMap<(String, String), Vec<String>>,
     /// tenant-isolated view -> owner role
@@ -331,11 +449,20 @@ pub(crate) struct Live {
     tables: BTreeMap<(String, String), TableSecurity>,
 }
 
-async fn verify_on<C: Conn>(mut conn: C, manifest: &Manifest) -> Result<VerifyReport, Error> {
-    let live = read_live(&mut conn, manifest)
+async fn verify_on<C: Conn>(mut conn: C, package: &Package) -> Result<VerifyReport, Error> {
+    inspect(&mut conn, package).await
+}
+
+/// Reads the catalogs and checks them: [`verify`] on any [`Conn`], for
+/// [`crate::repair`] inside the apply transaction.
+pub(crate) async fn inspect<C: Conn>(
+    conn: &mut C,
+    package: &Package,
+) -> Result<VerifyReport, Error> {
+    let live = read_live(conn, &package.manifest)
         .await
         .map_err(Error::db("reading the database catalog"))?;
-    Ok(check(manifest, &live))
+    Ok(check(package, &live))
 }
 
 async fn read_live<C: Conn>(conn: &mut C, manifest: &Manifest) -> Result<Live, postgres::Error> {
@@ -346,13 +473,57 @@ async fn read_live<C: Conn>(conn: &mut C, manifest: &Manifest) -> Result<Live, p
         ..Live::default()
     };
     for row in conn.query(TRIGGERS_SQL, &[&schema]).await? {
-        live.triggers.entry(row.get(0)).or_default().push((
-            row.get(1),
-            row.get(2),
-            row.get(3),
-            row.get(4),
-        ));
+        live.triggers.entry(row.get(0)).or_default().push(Trigger {
+            tgtype: row.get(1),
+            enabled: row.get(2),
+            fn_schema: row.get(3),
+            fn_name: row.get(4),
+            name: row.get(5),
+        });
     }
+    for row in conn.query(VIEWDEFS_SQL, &[&schema]).await? {
+        live.viewdefs.insert(row.get(0), row.get(1));
+        live.trees.insert(row.get(0), row.get(2));
+    }
+    for row in conn.query(DEPENDS_SQL, &[&schema]).await? {
+        let on_relation: bool = row.get(1);
+        live.depends
+            .entry(row.get(0))
+            .or_default()
+            .push(Dependency {
+                relation: on_relation.then(|| (row.get(2), row.get(3), row.get(4))),
+                function: row.get(5),
+                description: row.get(6),
+            });
+    }
+    let (schemas, tables): (Vec<&str>, Vec<&str>) = manifest
+        .views
+        .iter()
+        .map(|v| (v.source_schema.as_str(), v.source_table.as_str()))
+        .unzip();
+    for row in conn.query(SOURCE_COLUMNS_SQL, &[&schemas, &tables]).await? {
+        live.source_columns
+            .entry((row.get(0), row.get(1)))
+            .or_default()
+            .insert(row.get(2), row.get(3));
+    }
+    if let Some(row) = conn
+        .query(FUNCTION_SQL, &[&schema, &REJECT_WRITE_FUNCTION])
+        .await?
+        .first()
+    {
+        live.function = Some(Function {
+            source: row.get(0),
+            owner: row.get(1),
+            security_definer: row.get(2),
+            language: row.get(3),
+            settings: row.get(4),
+            schema_owner: row.get(5),
+        });
+    }
+    live.record = record::read_text(conn, schema)
+        .await?
+        .and_then(|text| record::parse(&text).transpose());
     for row in conn.query(RULES_SQL, &[&schema]).await? {
         live.rules.entry(row.get(0)).or_default().push(row.get(1));
     }
@@ -363,9 +534,6 @@ async fn read_live<C: Conn>(conn: &mut C, manifest: &Manifest) -> Result<Live, p
         .map(|v| v.name.as_str())
         .collect();
     if !tenant_views.is_empty() {
-        for row in conn.query(VIEWDEFS_SQL, &[&schema, &tenant_views]).await? {
-            live.viewdefs.insert(row.get(0), row.get(1));
-        }
         for row in conn
             .query(VIEW_OWNERS_SQL, &[&schema, &tenant_views])
             .await?
@@ -432,8 +600,9 @@ fn warning(kind: FindingKind, message: String) -> Finding {
     }
 }
 
-/// Pure comparison of the manifest with what the catalogs hold.
-pub(crate) fn check(manifest: &Manifest, live: &Live) -> VerifyReport {
+/// Pure comparison of the package with what the catalogs hold.
+pub(crate) fn check(package: &Package, live: &Live) -> VerifyReport {
+    let manifest = &package.manifest;
     let schema = &manifest.schema;
     let mut objects = Vec::new();
     let mut schema_findings = Vec::new();
@@ -443,15 +612,57 @@ pub(crate) fn check(manifest: &Manifest, live: &Live) -> VerifyReport {
             format!("schema \"{schema}\" does not exist: apply the views package"),
         ));
     }
+    let record = match &live.record {
+        _ if !live.schema_exists => None,
+        None => {
+            schema_findings.push(warning(
+                FindingKind::Record {
+                    problem: "none".into(),
+                },
+                "no applied record (applied with `psql -f` or an older idpviews): view \
+                 definitions are checked structurally only; `idpviews apply` writes one"
+                    .into(),
+            ));
+            None
+        }
+        Some(Err(problem)) => {
+            schema_findings.push(error(
+                FindingKind::Record {
+                    problem: problem.clone(),
+                },
+                format!("{problem}: the schema comment was changed by hand; apply the package"),
+            ));
+            None
+        }
+        Some(Ok(record)) => {
+            let ours = manifest.package_hash();
+            if record.package_hash != ours {
+                schema_findings.push(warning(
+                    FindingKind::Record {
+                        problem: "another package".into(),
+                    },
+                    format!(
+                        "the applied package is {} (applied at {} by {}), not this build's {ours}",
+                        record.package_hash, record.applied_at, record.applied_by
+                    ),
+                ));
+            }
+            Some(record)
+        }
+    };
     objects.push(CheckedObject {
         object: format!("schema {schema}"),
         findings: schema_findings,
     });
     if live.schema_exists {
+        objects.push(CheckedObject {
+            object: format!("function {schema}.{REJECT_WRITE_FUNCTION}"),
+            findings: check_function(&package.sql, live),
+        });
         for view in &manifest.views {
             objects.push(CheckedObject {
                 object: format!("view {}", view.name),
-                findings: check_view(schema, view, live),
+                findings: check_view(schema, view, live, record),
             });
         }
         for (name, rel) in &live.relations {
@@ -540,8 +751,282 @@ fn base_type(sql_type: &str) -> String {
 const INSTEAD_OF_EVENTS: [(i32, &str); 3] = [(4, "INSERT"), (16, "UPDATE"), (8, "DELETE")];
 const TRIGGER_TYPE_ROW: i32 = 1;
 const TRIGGER_TYPE_INSTEAD: i32 = 64;
+/// `tgtype` of the package's triggers: `BEFORE INSERT OR UPDATE OR DELETE
+/// FOR EACH STATEMENT` and `INSTEAD OF INSERT OR UPDATE OR DELETE FOR EACH ROW`.
+const STATEMENT_TRIGGER_TYPE: i32 = 2 | 4 | 8 | 16;
+const ROW_TRIGGER_TYPE: i32 = TRIGGER_TYPE_ROW | TRIGGER_TYPE_INSTEAD | 4 | 8 | 16;
 
-fn check_view(schema: &str, view: &ManifestView, live: &Live) -> Vec<Finding> {
+/// Exactly the package's two triggers, enabled, calling the package's
+/// function: any other trigger can write (or leak) before ours raises.
+fn check_triggers(schema: &str, triggers: &[Trigger], findings: &mut Vec<Finding>) {
+    for (name, tgtype) in [
+        (READ_ONLY_STATEMENT_TRIGGER, STATEMENT_TRIGGER_TYPE),
+        (READ_ONLY_TRIGGER, ROW_TRIGGER_TYPE),
+    ] {
+        let problem = match triggers.iter().find(|t| t.name == name) {
+            None => Some("is missing".to_owned()),
+            Some(t) if t.tgtype != tgtype => Some(format!(
+                "fires on other events than the package's (tgtype {} instead of {tgtype})",
+                t.tgtype
+            )),
+            Some(t) if t.enabled == "D" => Some("is disabled".to_owned()),
+            Some(t) if t.fn_schema != schema || t.fn_name != REJECT_WRITE_FUNCTION => {
+                Some(format!(
+                    "calls \"{}\".{}() instead of \"{schema}\".{REJECT_WRITE_FUNCTION}()",
+                    t.fn_schema, t.fn_name
+                ))
+            }
+            Some(_) => None,
+        };
+        if let Some(problem) = problem {
+            findings.push(error(
+                FindingKind::Trigger {
+                    trigger: name.to_owned(),
+                    problem: problem.clone(),
+                },
+                format!("trigger \"{name}\" {problem}: apply the package"),
+            ));
+        }
+    }
+    for t in triggers {
+        if t.name != READ_ONLY_STATEMENT_TRIGGER && t.name != READ_ONLY_TRIGGER {
+            findings.push(error(
+                FindingKind::Trigger {
+                    trigger: t.name.clone(),
+                    problem: "not the package's".into(),
+                },
+                format!(
+                    "trigger \"{}\" (calling \"{}\".{}()) is not the package's: it runs on writes \
+                     before the read-only trigger; apply the package (drops it)",
+                    t.name, t.fn_schema, t.fn_name
+                ),
+            ));
+        }
+    }
+}
+
+/// The write-rejecting trigger function is the package's.
+fn check_function(sql: &str, live: &Live) -> Vec<Finding> {
+    let finding = |problem: String| {
+        error(
+            FindingKind::TriggerFunction {
+                problem: problem.clone(),
+            },
+            format!("{problem}: apply the package"),
+        )
+    };
+    let Some(f) = &live.function else {
+        return vec![finding("missing: no view rejects writes".to_owned())];
+    };
+    let mut findings = Vec::new();
+    match crate::repair::function_body(sql) {
+        Some(body) if body != f.source => findings.push(finding(
+            "its body is not the package's (rewritten by hand?)".to_owned(),
+        )),
+        _ => {}
+    }
+    if f.language != "plpgsql" {
+        findings.push(finding(format!("is LANGUAGE {}, not plpgsql", f.language)));
+    }
+    if f.security_definer {
+        findings.push(finding(
+            "is SECURITY DEFINER, not SECURITY INVOKER".to_owned(),
+        ));
+    }
+    if !f.settings.is_empty() {
+        findings.push(finding(format!("has settings ({})", f.settings.join(", "))));
+    }
+    if f.owner != f.schema_owner {
+        findings.push(finding(format!(
+            "is owned by \"{}\", not by the schema owner \"{}\"",
+            f.owner, f.schema_owner
+        )));
+    }
+    findings
+}
+
+/// The view reads exactly what the package defines, checked on the view's
+/// own query tree and dependencies (independent of the applied record, so a
+/// forged record cannot hide a secret column): its only source is the
+/// manifest's table; every column is the same-named source column that the
+/// package (or, for columns this build does not know, the applied package)
+/// allowlists, as is or cast to text; no `WHERE`, join, subquery, grouping,
+/// `DISTINCT`, `LIMIT`, set operation or function.
+fn check_definition(
+    view: &ManifestView,
+    recorded: Option<&ManifestView>,
+    live: &Live,
+    findings: &mut Vec<Finding>,
+) {
+    let mut problems = Vec::new();
+    let source = (view.source_schema.clone(), view.source_table.clone());
+    let allowed = |column: &str| {
+        view.columns.iter().any(|c| c.column == column)
+            || view.tenant_column.as_deref() == Some(column)
+            || recorded.is_some_and(|r| {
+                r.source_schema == view.source_schema
+                    && r.source_table == view.source_table
+                    && r.columns.iter().any(|c| c.column == column)
+            })
+    };
+    let columns = live.source_columns.get(&source);
+    for d in live.depends.get(&view.name).into_iter().flatten() {
+        match &d.relation {
+            Some((sch, table, _)) if (sch, table) != (&source.0, &source.1) => {
+                problems.push(format!(
+                    "reads \"{sch}\".\"{table}\", not only its source \"{}\".\"{}\"",
+                    source.0, source.1
+                ))
+            }
+            Some((_, _, 0)) => problems.push("reads whole rows of its source table".to_owned()),
+            Some((_, _, attnum)) => {
+                let name = columns.and_then(|c| c.get(attnum)).map(String::as_str);
+                match name {
+                    Some(name) if allowed(name) => {}
+                    Some(name) => problems.push(format!(
+                        "reads source column \"{name}\", which the package does not allowlist"
+                    )),
+                    None => problems.push(format!("reads source column number {attnum}")),
+                }
+            }
+            None if d.function => problems.push(format!(
+                "calls {}, which the package does not",
+                d.description
+            )),
+            None => {}
+        }
+    }
+    match live.trees.get(&view.name) {
+        // a package from before row-level security filters in the view
+        Some(tree) => problems.extend(query_tree_problems(
+            tree,
+            columns,
+            view.tenant_field.is_some() && view.tenant_owner.is_none(),
+        )),
+        None => problems.push("its query tree cannot be read".to_owned()),
+    }
+    problems.dedup();
+    for problem in problems {
+        findings.push(error(
+            FindingKind::Definition {
+                problem: problem.clone(),
+            },
+            format!("definition is not the package's: {problem}; apply the package"),
+        ));
+    }
+}
+
+/// What in a view's query tree (`pg_rewrite.ev_action`, PostgreSQL's
+/// node-tree text) the package's `SELECT <columns> FROM <table>` never has.
+fn query_tree_problems(
+    tree: &str,
+    columns: Option<&BTreeMap<i32, String>>,
+    filtered: bool,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if tree.matches("{QUERY ").count() != 1 {
+        problems.push("has a subquery".to_owned());
+    }
+    const PLAIN: [(&str, &str); 15] = [
+        (":hasAggs false", "aggregates"),
+        (":hasWindowFuncs false", "window functions"),
+        (":hasTargetSRFs false", "set-returning functions"),
+        (":hasSubLinks false", "a subquery"),
+        (":hasDistinctOn false", "DISTINCT ON"),
+        (":hasRecursive false", "WITH RECURSIVE"),
+        (":cteList <>", "WITH"),
+        (":groupClause <>", "GROUP BY"),
+        (":groupingSets <>", "GROUPING SETS"),
+        (":havingQual <>", "HAVING"),
+        (":windowClause <>", "WINDOW"),
+        (":distinctClause <>", "DISTINCT"),
+        (":limitOffset <>", "OFFSET"),
+        (":limitCount <>", "LIMIT"),
+        (":setOperations <>", "UNION/INTERSECT/EXCEPT"),
+    ];
+    for (plain, what) in PLAIN {
+        if !tree.contains(plain) {
+            problems.push(format!("has {what}"));
+        }
+    }
+    // `FROM <one table>` and no `WHERE`
+    const FROM: &str = ":jointree {FROMEXPR :fromlist ({RANGETBLREF :rtindex ";
+    match tree.find(FROM).map(|at| &tree[at + FROM.len()..]) {
+        None => problems.push("reads more than one source (a join or a function)".to_owned()),
+        Some(rest) => {
+            let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+            if !rest.starts_with("}) :quals <>}") {
+                if rest.starts_with("}) :quals ") {
+                    if !filtered {
+                        problems.push("has a WHERE condition".to_owned());
+                    }
+                } else {
+                    problems.push("reads more than one source (a join or a function)".to_owned());
+                }
+            }
+        }
+    }
+    // every column is a source column of the same name, as is or cast to text
+    let Some(list) = tree.find(":targetList (").map(|at| &tree[at..]) else {
+        problems.push("its select list cannot be read".to_owned());
+        return problems;
+    };
+    for entry in list.split("{TARGETENTRY :expr ").skip(1) {
+        let expr = entry.split(" :resno ").next().unwrap_or_default();
+        let name = entry
+            .split_once(" :resname ")
+            .map(|(_, rest)| unescape_token(rest))
+            .unwrap_or_default();
+        let simple = expr.starts_with("{VAR ") && expr.matches('{').count() == 1
+            || expr.starts_with("{COERCEVIAIO :arg {VAR ") && expr.matches('{').count() == 2
+            || expr.starts_with("{ARRAYCOERCEEXPR :arg {VAR ")
+                && expr.matches('{').count() == 4
+                && expr.contains(":elemexpr {COERCEVIAIO :arg {CASETESTEXPR ");
+        let attnum = expr
+            .split_once(":varattno ")
+            .and_then(|(_, rest)| rest.split(' ').next())
+            .and_then(|n| n.parse::<i32>().ok());
+        let levels_up = expr.contains(":varlevelsup 0 ");
+        let source = attnum.and_then(|n| columns.and_then(|c| c.get(&n)));
+        match source {
+            _ if !simple || !levels_up => problems.push(format!(
+                "column \"{name}\" is computed, not a source column"
+            )),
+            Some(source) if *source != name => problems.push(format!(
+                "column \"{name}\" reads source column \"{source}\""
+            )),
+            Some(_) => {}
+            None => problems.push(format!("column \"{name}\" reads no known source column")),
+        }
+    }
+    problems
+}
+
+/// A name token of a node tree (`first\ name` escapes the space), up to the
+/// next unescaped space.
+fn unescape_token(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(next) = chars.next() {
+                    out.push(next);
+                }
+            }
+            ' ' => break,
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn check_view(
+    schema: &str,
+    view: &ManifestView,
+    live: &Live,
+    record: Option<&AppliedRecord>,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     let Some(rel) = live.relations.get(&view.name) else {
         findings.push(error(
@@ -620,17 +1105,49 @@ fn check_view(schema: &str, view: &ManifestView, live: &Live) -> Vec<Finding> {
             }
         }
     }
+    // A column the package does not have: only a newer applied package
+    // (the record) explains it.
+    let recorded = record.and_then(|r| r.manifest.view(&view.name));
     for extra in &rel.columns {
         if !view.columns.iter().any(|c| c.column == extra.name) {
-            findings.push(warning(
-                FindingKind::ExtraColumn {
-                    column: extra.name.clone(),
-                },
-                format!(
-                    "column \"{}\" ({}) is not in the package (a newer package was applied?)",
-                    extra.name, extra.sql_type
-                ),
-            ));
+            let explained =
+                recorded.and_then(|v| v.columns.iter().find(|c| c.column == extra.name));
+            let kind = FindingKind::ExtraColumn {
+                column: extra.name.clone(),
+            };
+            match (explained, record) {
+                (Some(_), Some(r)) => findings.push(warning(
+                    kind,
+                    format!(
+                        "column \"{}\" ({}) is not in this build's package: added by the applied package {}",
+                        extra.name, extra.sql_type, r.package_hash
+                    ),
+                )),
+                _ => findings.push(error(
+                    kind,
+                    format!(
+                        "column \"{}\" ({}) is in neither the package nor the applied record: added by \
+                         hand; apply the package",
+                        extra.name, extra.sql_type
+                    ),
+                )),
+            }
+        }
+    }
+    check_definition(view, recorded, live, &mut findings);
+    if let Some(r) = record {
+        match (r.views.get(&view.name), live.viewdefs.get(&view.name)) {
+            (Some(rv), Some(def)) if rv.viewdef != content_hash(def.as_bytes()) => {
+                findings.push(error(
+                    FindingKind::ChangedSinceApply,
+                    format!(
+                        "the definition (pg_get_viewdef) differs from the one applied at {} by {}: \
+                         changed by hand; apply the package",
+                        r.applied_at, r.applied_by
+                    ),
+                ))
+            }
+            _ => {}
         }
     }
 
@@ -638,14 +1155,19 @@ fn check_view(schema: &str, view: &ManifestView, live: &Live) -> Vec<Finding> {
     // trigger calling the reject function. Checked in the catalog: nothing
     // is written.
     let mut covered = 0;
-    for (tgtype, enabled, fn_schema, fn_name) in live.triggers.get(&view.name).into_iter().flatten()
-    {
-        let rejecting = fn_schema == schema && fn_name == REJECT_WRITE_FUNCTION;
-        let instead_row = tgtype & TRIGGER_TYPE_INSTEAD != 0 && tgtype & TRIGGER_TYPE_ROW != 0;
-        if rejecting && instead_row && enabled != "D" {
-            covered |= tgtype;
+    let triggers = live
+        .triggers
+        .get(&view.name)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    for t in triggers {
+        let rejecting = t.fn_schema == schema && t.fn_name == REJECT_WRITE_FUNCTION;
+        let instead_row = t.tgtype & TRIGGER_TYPE_INSTEAD != 0 && t.tgtype & TRIGGER_TYPE_ROW != 0;
+        if rejecting && instead_row && t.enabled != "D" {
+            covered |= t.tgtype;
         }
     }
+    check_triggers(schema, triggers, &mut findings);
     let events: Vec<&'static str> = INSTEAD_OF_EVENTS
         .iter()
         .filter(|(bit, _)| covered & bit == 0)
