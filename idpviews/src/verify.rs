@@ -758,13 +758,22 @@ const ROW_TRIGGER_TYPE: i32 = TRIGGER_TYPE_ROW | TRIGGER_TYPE_INSTEAD | 4 | 8 | 
 
 /// Exactly the package's two triggers, enabled, calling the package's
 /// function: any other trigger can write (or leak) before ours raises.
-fn check_triggers(schema: &str, triggers: &[Trigger], findings: &mut Vec<Finding>) {
+/// `writable`: the `Writable` finding already says the row trigger is
+/// missing or disabled (one line per finding).
+fn check_triggers(
+    schema: &str,
+    triggers: &[Trigger],
+    writable: bool,
+    findings: &mut Vec<Finding>,
+) {
     for (name, tgtype) in [
         (READ_ONLY_STATEMENT_TRIGGER, STATEMENT_TRIGGER_TYPE),
         (READ_ONLY_TRIGGER, ROW_TRIGGER_TYPE),
     ] {
         let problem = match triggers.iter().find(|t| t.name == name) {
+            None if writable => None,
             None => Some("is missing".to_owned()),
+            Some(t) if writable && t.enabled == "D" => None,
             Some(t) if t.tgtype != tgtype => Some(format!(
                 "fires on other events than the package's (tgtype {} instead of {tgtype})",
                 t.tgtype
@@ -1167,12 +1176,12 @@ fn check_view(
             covered |= t.tgtype;
         }
     }
-    check_triggers(schema, triggers, &mut findings);
     let events: Vec<&'static str> = INSTEAD_OF_EVENTS
         .iter()
         .filter(|(bit, _)| covered & bit == 0)
         .map(|(_, name)| *name)
         .collect();
+    check_triggers(schema, triggers, !events.is_empty(), &mut findings);
     if !events.is_empty() {
         findings.push(error(
             FindingKind::Writable {
