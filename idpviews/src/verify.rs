@@ -760,12 +760,7 @@ const ROW_TRIGGER_TYPE: i32 = TRIGGER_TYPE_ROW | TRIGGER_TYPE_INSTEAD | 4 | 8 | 
 /// function: any other trigger can write (or leak) before ours raises.
 /// `writable`: the `Writable` finding already says the row trigger is
 /// missing or disabled (one line per finding).
-fn check_triggers(
-    schema: &str,
-    triggers: &[Trigger],
-    writable: bool,
-    findings: &mut Vec<Finding>,
-) {
+fn check_triggers(schema: &str, triggers: &[Trigger], writable: bool, findings: &mut Vec<Finding>) {
     for (name, tgtype) in [
         (READ_ONLY_STATEMENT_TRIGGER, STATEMENT_TRIGGER_TYPE),
         (READ_ONLY_TRIGGER, ROW_TRIGGER_TYPE),
