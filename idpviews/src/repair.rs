@@ -171,7 +171,24 @@ pub(crate) async fn repair<C: Conn>(conn: &mut C, package: &Package) -> Result<V
         } else {
             format!("repairing {what}")
         };
-        conn.batch(sql).await.map_err(Error::db(context))?;
+        if let Err(e) = conn.batch(sql).await {
+            if sql.starts_with("DROP VIEW")
+                && e.code() == Some(&postgres::error::SqlState::DEPENDENT_OBJECTS_STILL_EXIST)
+            {
+                let detail = e
+                    .as_db_error()
+                    .and_then(|d| d.detail())
+                    .unwrap_or_default()
+                    .replace('\n', "; ");
+                return Err(Error::Refused(vec![format!(
+                    "{what}: cannot, other objects depend on view {} ({detail}): drop them, apply \
+                     again, then create them again",
+                    sql.trim_start_matches("DROP VIEW ")
+                        .trim_end_matches(" RESTRICT")
+                )]));
+            }
+            return Err(Error::db(context)(e));
+        }
         if !what.is_empty() {
             done.push(what.clone());
         }

@@ -301,7 +301,8 @@ ORDER BY c.relname";
 const DEPENDS_SQL: &str = "\
 SELECT c.relname::text, (d.refclassid = 'pg_catalog.pg_class'::regclass), rn.nspname::text, \
        rc.relname::text, d.refobjsubid::int4, (d.refclassid = 'pg_catalog.pg_proc'::regclass), \
-       pg_catalog.pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) \
+       CASE WHEN d.refclassid <> 'pg_catalog.pg_class'::regclass \
+            THEN pg_catalog.pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) END \
 FROM pg_catalog.pg_class c \
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
 JOIN pg_catalog.pg_rewrite r ON r.ev_class = c.oid \
@@ -416,8 +417,8 @@ pub(crate) struct Dependency {
     relation: Option<(String, String, i32)>,
     /// On a function.
     function: bool,
-    /// `pg_describe_object`.
-    description: String,
+    /// `pg_describe_object` (not for relations).
+    description: Option<String>,
 }
 
 /// Everything [`check`] needs, read from the catalogs.
@@ -895,7 +896,7 @@ fn check_definition(
             }
             None if d.function => problems.push(format!(
                 "calls {}, which the package does not",
-                d.description
+                d.description.as_deref().unwrap_or("a function")
             )),
             None => {}
         }

@@ -27,6 +27,9 @@ enum Expect {
     /// `verify` reports this error line (object, text) and `apply` repairs
     /// it: `verify` passes afterwards.
     Repaired(&'static str, &'static str),
+    /// `verify` reports this error line (object, text) and `apply` refuses
+    /// with an error containing the last text: `verify` still fails.
+    Refused(&'static str, &'static str, &'static str),
 }
 
 struct Row {
@@ -121,6 +124,16 @@ fn rows() -> Vec<Row> {
             ),
         },
         Row {
+            name: "view body swapped: a function of the column",
+            tamper: Tamper::Database(
+                r#"CREATE FUNCTION public.leak(text) RETURNS text LANGUAGE sql AS 'SELECT $1';
+                   CREATE OR REPLACE VIEW idp_views."IdpUser" AS
+                   SELECT id, public.leak(email) AS email, first_name, user_types::text[] AS user_types, tenant_id, created_at
+                   FROM idp."User""#,
+            ),
+            expect: Expect::Repaired("view IdpUser", "calls function leak(text)"),
+        },
+        Row {
             name: "column added by hand",
             tamper: Tamper::Database(
                 r#"CREATE OR REPLACE VIEW idp_views."IdpUser" AS
@@ -130,6 +143,34 @@ fn rows() -> Vec<Row> {
             expect: Expect::Repaired(
                 "view IdpUser",
                 "column \"password\" (text) is in neither the package nor the applied record",
+            ),
+        },
+        Row {
+            name: "column added by hand, no applied record to tell it from a newer package's",
+            tamper: Tamper::Database(
+                r#"COMMENT ON SCHEMA idp_views IS NULL;
+                   CREATE OR REPLACE VIEW idp_views."IdpUser" AS
+                   SELECT id, email, first_name, user_types::text[] AS user_types, tenant_id, created_at, nickname
+                   FROM idp."User""#,
+            ),
+            expect: Expect::Refused(
+                "view IdpUser",
+                "column \"nickname\" (text) is in neither the package nor the applied record",
+                "no applied record to tell a hand-added column from a newer package's",
+            ),
+        },
+        Row {
+            name: "column added by hand to a view another object depends on",
+            tamper: Tamper::Database(
+                r#"CREATE OR REPLACE VIEW idp_views."IdpUser" AS
+                   SELECT id, email, first_name, user_types::text[] AS user_types, tenant_id, created_at, nickname
+                   FROM idp."User";
+                   CREATE VIEW public.product_report AS SELECT id FROM idp_views."IdpUser""#,
+            ),
+            expect: Expect::Refused(
+                "view IdpUser",
+                "column \"nickname\" (text) is in neither the package nor the applied record",
+                "other objects depend on view \"idp_views\".\"IdpUser\"",
             ),
         },
         Row {
@@ -230,12 +271,38 @@ fn run(row: &Row) {
                 "build script accepted it"
             );
         }
+        (Tamper::Database(sql), Expect::Refused(object, needle, refusal)) => {
+            c.batch_execute(sql).expect("tamper");
+            assert_verify_fails(&mut c, &package, object, needle);
+            let e = idpviews::apply(&mut c, &package).expect_err("apply refuses");
+            assert!(e.to_string().contains(refusal), "{refusal:?} not in: {e}");
+            assert!(e.to_string().contains("nothing was changed"), "{e}");
+            assert_verify_fails(&mut c, &package, object, needle);
+        }
         (Tamper::Database(sql), Expect::Repaired(object, needle)) => {
             c.batch_execute(sql).expect("tamper");
+            assert_verify_fails(&mut c, &package, object, needle);
+            let applied = idpviews::apply(&mut c, &package).expect("apply repairs");
+            assert!(!applied.repaired.is_empty(), "nothing repaired:\n{applied}");
             let report = idpviews::verify(&mut c, &package).unwrap();
+            assert!(
+                report.is_ok() && report.warnings() == 0,
+                "after the repair:\n{applied}\n{report}"
+            );
+        }
+        _ => unreachable!("row {}: tamper and expectation do not match", row.name),
+    }
+    check_nothing_leaks(&db, &mut c, &reader);
+}
+
+/// `verify` fails with an error on `object` containing `needle`, one line per finding.
+fn assert_verify_fails(c: &mut postgres::Client, package: &Package, object: &str, needle: &str) {
+    {
+        {
+            let report = idpviews::verify(c, package).unwrap();
             assert!(!report.is_ok(), "verify passed:\n{report}");
             let found = report.objects.iter().any(|o| {
-                o.object == *object
+                o.object == object
                     && o.findings.iter().any(|f| {
                         f.severity == idpviews::Severity::Error && f.message.contains(needle)
                     })
@@ -256,19 +323,13 @@ fn run(row: &Row) {
                     + 2,
                 "{text}"
             );
-            let applied = idpviews::apply(&mut c, &package).expect("apply repairs");
-            assert!(!applied.repaired.is_empty(), "nothing repaired:\n{applied}");
-            let report = idpviews::verify(&mut c, &package).unwrap();
-            assert!(
-                report.is_ok() && report.warnings() == 0,
-                "after the repair:\n{applied}\n{report}"
-            );
         }
-        _ => unreachable!("row {}: tamper and expectation do not match", row.name),
     }
+}
 
-    // Whatever happened: no secret is readable, no write goes through, and
-    // the product role still reads the views.
+/// Whatever happened: no secret is readable, no write goes through, and
+/// the product role still reads the views.
+fn check_nothing_leaks(db: &idpviews_testdb::TestDb, c: &mut postgres::Client, reader: &str) {
     for view in ["IdpUser", "IdpTenant"] {
         let rows = c
             .query(
@@ -302,7 +363,7 @@ fn run(row: &Row) {
         .get(0);
     assert_eq!(changed, 0, "a write went through the views");
     let mut as_reader =
-        postgres::Client::connect(&db.url_for_role(&reader, Some("pw")), postgres::NoTls).unwrap();
+        postgres::Client::connect(&db.url_for_role(reader, Some("pw")), postgres::NoTls).unwrap();
     let n: i64 = as_reader
         .query_one(r#"SELECT count(*) FROM idp_views."IdpUser""#, &[])
         .expect("the product role still reads the view")
