@@ -145,7 +145,9 @@ pub enum FindingKind {
         table: String,
         policy: String,
     },
-    /// A view in the schema that the package does not list (warning).
+    /// A view in the schema that the package does not list: a warning when
+    /// the applied record lists it (a newer package) or there is no record,
+    /// an error otherwise (created by hand).
     ExtraView,
 }
 
@@ -302,25 +304,18 @@ const DEPENDS_SQL: &str = "\
 SELECT c.relname::text, (d.refclassid = 'pg_catalog.pg_class'::regclass), rn.nspname::text, \
        rc.relname::text, d.refobjsubid::int4, (d.refclassid = 'pg_catalog.pg_proc'::regclass), \
        CASE WHEN d.refclassid <> 'pg_catalog.pg_class'::regclass \
-            THEN pg_catalog.pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) END \
+            THEN pg_catalog.pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) END, \
+       a.attname::text \
 FROM pg_catalog.pg_class c \
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
 JOIN pg_catalog.pg_rewrite r ON r.ev_class = c.oid \
 JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid \
 LEFT JOIN pg_catalog.pg_class rc ON d.refclassid = 'pg_catalog.pg_class'::regclass AND rc.oid = d.refobjid \
 LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace \
+LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = rc.oid AND a.attnum = d.refobjsubid \
 WHERE n.nspname = $1 AND c.relkind = 'v' \
   AND NOT (d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = c.oid) \
 ORDER BY 1, 3, 4, 5";
-
-/// The columns of the source tables, by number.
-const SOURCE_COLUMNS_SQL: &str = "\
-SELECT n.nspname::text, c.relname::text, a.attnum::int4, a.attname::text \
-FROM pg_catalog.pg_attribute a \
-JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-JOIN unnest($1::text[], $2::text[]) AS s(sch, tab) ON s.sch = n.nspname AND s.tab = c.relname \
-WHERE a.attnum > 0 AND NOT a.attisdropped";
 
 /// The write-rejecting function and the views schema's owner.
 const FUNCTION_SQL: &str = "\
@@ -435,7 +430,7 @@ pub(crate) struct Live {
     trees: BTreeMap<String, String>,
     /// view -> dependencies
     depends: BTreeMap<String, Vec<Dependency>>,
-    /// (schema, table) -> attnum -> column name
+    /// (schema, table) -> attnum -> column name, for the columns views read
     source_columns: BTreeMap<(String, String), BTreeMap<i32, String>>,
     function: Option<Function>,
     /// The applied record: `None` none, `Some(Err)` malformed.
@@ -488,25 +483,24 @@ async fn read_live<C: Conn>(conn: &mut C, manifest: &Manifest) -> Result<Live, p
     }
     for row in conn.query(DEPENDS_SQL, &[&schema]).await? {
         let on_relation: bool = row.get(1);
+        let relation: Option<(String, String, i32)> =
+            on_relation.then(|| (row.get(2), row.get(3), row.get(4)));
+        // the source columns a view reads, by number (for its select list)
+        let column: Option<String> = row.get(7);
+        if let (Some((sch, table, attnum)), Some(column)) = (&relation, column) {
+            live.source_columns
+                .entry((sch.clone(), table.clone()))
+                .or_default()
+                .insert(*attnum, column);
+        }
         live.depends
             .entry(row.get(0))
             .or_default()
             .push(Dependency {
-                relation: on_relation.then(|| (row.get(2), row.get(3), row.get(4))),
+                relation,
                 function: row.get(5),
                 description: row.get(6),
             });
-    }
-    let (schemas, tables): (Vec<&str>, Vec<&str>) = manifest
-        .views
-        .iter()
-        .map(|v| (v.source_schema.as_str(), v.source_table.as_str()))
-        .unzip();
-    for row in conn.query(SOURCE_COLUMNS_SQL, &[&schemas, &tables]).await? {
-        live.source_columns
-            .entry((row.get(0), row.get(1)))
-            .or_default()
-            .insert(row.get(2), row.get(3));
     }
     if let Some(row) = conn
         .query(FUNCTION_SQL, &[&schema, &REJECT_WRITE_FUNCTION])
@@ -668,12 +662,31 @@ pub(crate) fn check(package: &Package, live: &Live) -> VerifyReport {
         }
         for (name, rel) in &live.relations {
             if rel.kind == "v" && manifest.view(name).is_none() {
-                objects.push(CheckedObject {
-                    object: format!("view {name}"),
-                    findings: vec![warning(
+                // the record tells a newer package's view from one created by hand
+                let finding = match record {
+                    Some(r) if r.manifest.view(name).is_none() => error(
+                        FindingKind::ExtraView,
+                        format!(
+                            "in neither the views package nor the applied package {}: created by \
+                             hand; product roles may read it: drop it",
+                            r.package_hash
+                        ),
+                    ),
+                    Some(r) => warning(
+                        FindingKind::ExtraView,
+                        format!(
+                            "not in this build's package: added by the applied package {}",
+                            r.package_hash
+                        ),
+                    ),
+                    None => warning(
                         FindingKind::ExtraView,
                         "not in the views package (added by a newer package, or left over)".into(),
-                    )],
+                    ),
+                };
+                objects.push(CheckedObject {
+                    object: format!("view {name}"),
+                    findings: vec![finding],
                 });
             }
         }

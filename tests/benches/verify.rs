@@ -43,6 +43,25 @@ const OLD_VERIFY_SQL: [&str; 3] = [
      WHERE n.nspname = 'idp_views' AND r.ev_type <> '1' ORDER BY c.relname, r.rulename",
 ];
 
+/// The new catalog reads of `verify`, as raw SQL, for the breakdown.
+const NEW_SQL: [(&str, &str); 4] = [
+    ("`pg_get_viewdef` of every view", "SELECT c.relname::text, pg_catalog.pg_get_viewdef(c.oid) FROM pg_catalog.pg_class c \
+      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'idp_views' AND c.relkind = 'v'"),
+    ("query trees (`pg_rewrite.ev_action::text`)", "SELECT c.relname::text, r.ev_action::text FROM pg_catalog.pg_class c \
+      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+      JOIN pg_catalog.pg_rewrite r ON r.ev_class = c.oid AND r.rulename = '_RETURN' \
+      WHERE n.nspname = 'idp_views' AND c.relkind = 'v'"),
+    ("dependencies (`pg_depend`)", "SELECT c.relname::text, rn.nspname::text, rc.relname::text, d.refobjsubid::int4 \
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+      JOIN pg_catalog.pg_rewrite r ON r.ev_class = c.oid \
+      JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid \
+      LEFT JOIN pg_catalog.pg_class rc ON d.refclassid = 'pg_catalog.pg_class'::regclass AND rc.oid = d.refobjid \
+      LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace \
+      WHERE n.nspname = 'idp_views' AND c.relkind = 'v' AND NOT (d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = c.oid)"),
+    ("the applied record (schema comment)", "SELECT pg_catalog.obj_description(n.oid, 'pg_namespace') \
+      FROM pg_catalog.pg_namespace n WHERE n.nspname = 'idp_views'"),
+];
+
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         println!("verify: skipped (run it with `cargo bench -p idpviews-tests --bench verify`)");
@@ -74,7 +93,13 @@ fn main() {
 
     let (mut new, mut old, mut plain, mut load, mut read) =
         (vec![], vec![], vec![], vec![], vec![]);
+    let mut parts: Vec<Vec<Duration>> = vec![vec![]; NEW_SQL.len()];
     for _ in 0..ROUNDS {
+        for (i, (_, sql)) in NEW_SQL.iter().enumerate() {
+            parts[i].push(time(|| {
+                c.query(*sql, &[]).unwrap();
+            }));
+        }
         new.push(time(|| {
             idpviews::verify(&mut c, &package).unwrap();
         }));
@@ -121,6 +146,14 @@ fn main() {
         ms(plain),
         ms(plain) / ms(old)
     );
+    for ((what, _), times) in NEW_SQL.iter().zip(parts) {
+        let t = median(times);
+        println!(
+            "| of which: {what} | {:.1} ms | {:.2}x |",
+            ms(t),
+            ms(t) / ms(old)
+        );
+    }
     println!(
         "| `Package::from_dir` (self-hash + file hashes + parse) | {:.1} ms | {:.2}x reading + parsing without checks ({:.1} ms) |",
         ms(load),

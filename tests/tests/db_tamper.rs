@@ -30,6 +30,9 @@ enum Expect {
     /// `verify` reports this error line (object, text) and `apply` refuses
     /// with an error containing the last text: `verify` still fails.
     Refused(&'static str, &'static str, &'static str),
+    /// `verify` reports this error line (object, text); `apply` leaves the
+    /// object alone (not the package's) and `verify` still fails.
+    VerifyOnly(&'static str, &'static str),
 }
 
 struct Row {
@@ -174,6 +177,16 @@ fn rows() -> Vec<Row> {
             ),
         },
         Row {
+            name: "a view created by hand in the views schema",
+            tamper: Tamper::Database(
+                r#"CREATE VIEW idp_views."IdpSecrets" AS SELECT id, password FROM idp."User""#,
+            ),
+            expect: Expect::VerifyOnly(
+                "view IdpSecrets",
+                "in neither the views package nor the applied package",
+            ),
+        },
+        Row {
             name: "trigger function rewritten to RETURN NEW",
             tamper: Tamper::Database(
                 r#"CREATE OR REPLACE FUNCTION idp_views.idpviews_reject_write() RETURNS trigger
@@ -278,6 +291,14 @@ fn run(row: &Row) {
             assert!(e.to_string().contains(refusal), "{refusal:?} not in: {e}");
             assert!(e.to_string().contains("nothing was changed"), "{e}");
             assert_verify_fails(&mut c, &package, object, needle);
+        }
+        (Tamper::Database(sql), Expect::VerifyOnly(object, needle)) => {
+            c.batch_execute(sql).expect("tamper");
+            assert_verify_fails(&mut c, &package, object, needle);
+            idpviews::apply(&mut c, &package).expect("apply");
+            assert_verify_fails(&mut c, &package, object, needle);
+            c.batch_execute(&format!(r#"DROP VIEW idp_views."{}""#, &object[5..]))
+                .unwrap();
         }
         (Tamper::Database(sql), Expect::Repaired(object, needle)) => {
             c.batch_execute(sql).expect("tamper");
