@@ -44,30 +44,27 @@ pub(crate) async fn repair<C: Conn>(conn: &mut C, package: &Package) -> Result<V
             .iter()
             .filter(|f| f.severity == Severity::Error)
         {
-            match &f.kind {
-                FindingKind::TriggerFunction { problem } => {
-                    if problem.contains("owned by") {
-                        actions.push((
-                            format!("{}: owner restored", object.object),
-                            format!(
-                                "ALTER FUNCTION {func} OWNER TO {}",
-                                quote_ident(&schema_owner(conn, schema).await?)
-                            ),
-                        ));
-                    }
-                    match function_statement(&package.sql) {
-                        Some(stmt) => push_once(
-                            &mut actions,
-                            format!("{}: restored", object.object),
-                            stmt.to_owned(),
+            if let FindingKind::TriggerFunction { problem } = &f.kind {
+                if problem.contains("owned by") {
+                    actions.push((
+                        format!("{}: owner restored", object.object),
+                        format!(
+                            "ALTER FUNCTION {func} OWNER TO {}",
+                            quote_ident(&schema_owner(conn, schema).await?)
                         ),
-                        None => refused.push(format!(
-                            "{}: {} (the package SQL has no definition to restore)",
-                            object.object, f.message
-                        )),
-                    }
+                    ));
                 }
-                _ => {}
+                match function_statement(&package.sql) {
+                    Some(stmt) => push_once(
+                        &mut actions,
+                        format!("{}: restored", object.object),
+                        stmt.to_owned(),
+                    ),
+                    None => refused.push(format!(
+                        "{}: {} (the package SQL has no definition to restore)",
+                        object.object, f.message
+                    )),
+                }
             }
         }
     }
@@ -99,10 +96,7 @@ pub(crate) async fn repair<C: Conn>(conn: &mut C, package: &Package) -> Result<V
                 }
                 FindingKind::Trigger { .. } | FindingKind::Writable { .. } => triggers = true,
                 FindingKind::Definition { .. } | FindingKind::ChangedSinceApply => replace = true,
-                FindingKind::ExtraColumn { column } if record_explains => {
-                    let _ = column;
-                    recreate = true;
-                }
+                FindingKind::ExtraColumn { .. } if record_explains => recreate = true,
                 FindingKind::ExtraColumn { column } => refused.push(format!(
                     "{object}: column \"{column}\" is not in the package and there is no applied \
                      record to tell a hand-added column from a newer package's: drop the view \
