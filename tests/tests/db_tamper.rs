@@ -419,3 +419,39 @@ fn edit(path: &Path, f: impl FnOnce(&str) -> String) {
     );
     std::fs::write(path, edited).unwrap();
 }
+
+/// A repair waits for its locks a bounded time: behind a transaction that
+/// holds the view, apply (with no `lock_timeout` of its own) gives up with
+/// a lock timeout instead of queueing every reader behind it.
+#[test]
+fn a_repair_waits_for_locks_a_bounded_time() {
+    let db = idp_db();
+    let (_tmp, dir) = package_dir(VIEWS_BASE);
+    let package = Package::from_dir(&dir).unwrap();
+    let mut c = db.connect();
+    idpviews::apply(&mut c, &package).unwrap();
+    c.batch_execute(
+        r#"CREATE RULE sneaky AS ON UPDATE TO idp_views."IdpTenant"
+           DO INSTEAD UPDATE idp."Tenant" SET name = NEW.name WHERE id = OLD.id"#,
+    )
+    .unwrap();
+    let mut reader = db.connect();
+    let mut tx = reader.transaction().unwrap();
+    tx.batch_execute(r#"SELECT count(*) FROM idp_views."IdpTenant""#)
+        .unwrap();
+    c.batch_execute("SET lock_timeout = 0").unwrap();
+    // (without the bound this would wait for the reader forever)
+    let e = idpviews::apply(&mut c, &package).expect_err("the repair cannot take its lock");
+    assert_eq!(e.sqlstate(), Some("55P03"), "{e}");
+    assert!(e.to_string().contains("rule \"sneaky\" dropped"), "{e}");
+    tx.rollback().unwrap();
+    // the session's own setting is left as it was
+    let timeout: String = c.query_one("SHOW lock_timeout", &[]).unwrap().get(0);
+    assert_eq!(timeout, "0");
+    // and once the reader is gone, apply repairs
+    let applied = idpviews::apply(&mut c, &package).unwrap();
+    assert!(
+        applied.to_string().contains("rule \"sneaky\" dropped"),
+        "{applied}"
+    );
+}
