@@ -455,3 +455,52 @@ fn a_repair_waits_for_locks_a_bounded_time() {
         "{applied}"
     );
 }
+
+/// The applied record tells a newer package from a hand change: a service
+/// built against the older package passes (warnings naming the applied
+/// package); the same column added by hand is an error.
+#[test]
+fn a_newer_package_is_not_a_hand_change() {
+    let db = idp_db();
+    let (_old, old_dir) = package_dir(VIEWS_BASE);
+    let (_new, new_dir) = package_dir(VIEWS_APPENDED);
+    let (old, new) = (
+        Package::from_dir(&old_dir).unwrap(),
+        Package::from_dir(&new_dir).unwrap(),
+    );
+    let mut c = db.connect();
+    idpviews::apply(&mut c, &new).unwrap();
+    let report = idpviews::verify(&mut c, &old).unwrap();
+    assert!(report.is_ok(), "{report}");
+    let text = report.to_string();
+    let applied = new.manifest.package_hash();
+    assert!(
+        text.contains(&format!("the applied package is {applied}")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "column \"nickname\" (text) is not in this build's package: added by the applied package {applied}"
+        )),
+        "{text}"
+    );
+
+    // The same column added by hand to the older package's views.
+    let db = idp_db();
+    let mut c = db.connect();
+    idpviews::apply(&mut c, &old).unwrap();
+    c.batch_execute(
+        r#"CREATE OR REPLACE VIEW idp_views."IdpUser" AS
+           SELECT id, email, first_name, user_types::text[] AS user_types, tenant_id, created_at, nickname
+           FROM idp."User""#,
+    )
+    .unwrap();
+    let report = idpviews::verify(&mut c, &old).unwrap();
+    assert!(!report.is_ok(), "{report}");
+    assert!(
+        report.to_string().contains(
+            "column \"nickname\" (text) is in neither the package nor the applied record"
+        ),
+        "{report}"
+    );
+}
