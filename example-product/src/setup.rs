@@ -5,7 +5,7 @@
 use crate::idp;
 use idpviews::error_chain;
 use idpviews::sql::quote_ident;
-use postgres::{Client, NoTls};
+use postgres::Client;
 use std::fmt;
 
 /// The IDP's tables, as its migrations create them.
@@ -61,7 +61,8 @@ pub struct Prepared {
 ///    schema, and the grants from `idpviews::grants_sql`;
 /// 4. as the product role: its tables and seed (its own migrations).
 pub fn prepare(admin_url: &str, product_role: &str) -> Result<Prepared, SetupError> {
-    let mut admin = Client::connect(admin_url, NoTls).map_err(step("connect as admin"))?;
+    // idpviews::connect: connect timeout and keepalives, the whole handshake bounded
+    let mut admin = idpviews::connect_url(admin_url).map_err(step("connect as admin"))?;
     admin
         .batch_execute(IDP_TABLES_SQL)
         .map_err(step("create the IDP tables"))?;
@@ -91,9 +92,7 @@ pub fn prepare(admin_url: &str, product_role: &str) -> Result<Prepared, SetupErr
 
     let mut config: postgres::Config = admin_url.parse().map_err(step("parse the URL"))?;
     config.user(product_role).password(password.as_str());
-    let mut product = config
-        .connect(NoTls)
-        .map_err(step("connect as the product role"))?;
+    let mut product = idpviews::connect(&config).map_err(step("connect as the product role"))?;
     product
         .batch_execute(PRODUCT_TABLES_SQL)
         .map_err(step("create the product tables"))?;

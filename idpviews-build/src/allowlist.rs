@@ -11,10 +11,8 @@
 //! allow_secrets = { pinSetAt = "support needs to see whether a PIN exists" }  # optional
 //! ```
 //!
-//! `tenant_view_owner = "idp_views_tenant_reader"` (top level, optional,
-//! default `<schema>_tenant_reader`) names the role that owns the
-//! tenant-isolated views; row-level security on their IDP tables limits it
-//! to the tenant in `idpviews.tenant_id`.
+//! `tenant_view_owner` (the owner role of an earlier tenant design) is still
+//! read, so that the generator can say it is no longer used.
 //!
 //! `source_schema = "idp"` (top level, optional, default `public`) names the
 //! PostgreSQL schema of models without `@@schema` (Prisma takes it from the
@@ -50,9 +48,8 @@ pub(crate) struct Allowlist {
     /// `@@schema` live (Prisma then takes the schema from the connection
     /// URL, which the generator cannot see); `None`: `public`.
     pub source_schema: Option<Str>,
-    /// `tenant_view_owner = "..."`: the role owning tenant-isolated views
-    /// (row-level security policies limit it to the caller's tenant);
-    /// `None`: [`Allowlist::tenant_view_owner_name`]'s default.
+    /// `tenant_view_owner = "..."`: no longer used (the generator refuses it
+    /// with a message saying so).
     pub tenant_view_owner: Option<Str>,
     /// The `[views.*]` entries in file order.
     pub views: Vec<ViewEntry>,
@@ -72,15 +69,6 @@ impl Allowlist {
             .as_ref()
             .map(|s| s.value.as_str())
             .unwrap_or(DEFAULT_SCHEMA)
-    }
-
-    /// The role owning tenant-isolated views: `tenant_view_owner`, by
-    /// default `<views schema>_tenant_reader` (`idp_views_tenant_reader`).
-    pub fn tenant_view_owner_name(&self) -> String {
-        match &self.tenant_view_owner {
-            Some(o) => o.value.clone(),
-            None => format!("{}_tenant_reader", self.schema_name()),
-        }
     }
 }
 

@@ -95,8 +95,9 @@ pub struct ManifestView {
     /// Database column of the tenant id when the view is tenant-isolated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_column: Option<String>,
-    /// The role owning a tenant-isolated view; row-level security policies
-    /// on the source table limit it to the tenant in `idpviews.tenant_id`.
+    /// The owner role of a tenant-isolated view in packages of the earlier
+    /// row-level security design; `None` in packages generated now (the
+    /// tenant filter is in the view).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_owner: Option<String>,
     /// Exposed columns, in view order.

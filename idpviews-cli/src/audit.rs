@@ -65,7 +65,7 @@ pub(crate) fn run(args: &AuditArgs) -> i32 {
                     return 1;
                 }
             };
-            idpviews::tenant::set_tenant(&mut tx, tenant)
+            idpviews::tenant::set_tenant_in(&mut tx, &package.manifest.schema, tenant)
                 .and_then(|()| idpviews::audit(&mut tx, &package))
         }
     };

@@ -36,7 +36,9 @@ impl DatabaseArgs {
 
     /// A connection, or the exit status after printing why there is none:
     /// 2 when no URL was given or it does not parse, 1 when connecting fails.
-    /// The URL itself is never printed (it may hold a password).
+    /// The URL itself is never printed (it may hold a password). Every wait
+    /// is bounded ([`idpviews::connect`]): connect timeout 10 s unless the
+    /// URL sets `connect_timeout`, TCP keepalives on.
     pub(crate) fn connect(&self) -> Result<postgres::Client, i32> {
         let url = match self
             .database_url
@@ -49,12 +51,16 @@ impl DatabaseArgs {
                 return Err(2);
             }
         };
-        let config: postgres::Config = url.parse().map_err(|e| {
+        let mut config: postgres::Config = url.parse().map_err(|e| {
             eprintln!("error: --database-url is not a valid connection string: {e}");
             2
         })?;
-        config.connect(postgres::NoTls).map_err(|e| {
-            eprintln!("error: cannot connect to the database: {}", error_chain(&e));
+        if config.get_application_name().is_none() {
+            // names this session in pg_stat_activity and in lock reports
+            config.application_name("idpviews");
+        }
+        idpviews::connect(&config).map_err(|e| {
+            eprintln!("error: {}", error_chain(&e));
             1
         })
     }

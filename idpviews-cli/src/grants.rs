@@ -8,10 +8,12 @@ use std::path::PathBuf;
 #[command(
     long_about = "Prints the SQL that gives a product's role everything on its own schema \
 (including CREATE, for its migrations), USAGE on the views schema and SELECT on its views \
-(also on views added later, through default privileges), and nothing on the IDP's schemas, \
-from which PUBLIC loses its default rights too. Run it as the role that applies the views \
-(their owner) or a superuser. Creating the role and its password stays the operator's job: \
-the SQL holds no secrets.\n\n\
+(also on views added later, through default privileges), and nothing on the IDP's tables \
+(the role's own privileges on them are revoked). It changes nothing for other roles: PUBLIC \
+keeps its rights on the IDP's schemas (often `public`, shared with extensions); privileges \
+PUBLIC holds on the IDP tables are reported (a WARNING when the SQL runs) and revoked only \
+with --revoke-public. Run it as the role that applies the views (their owner) or a superuser. \
+Creating the role and its password stays the operator's job: the SQL holds no secrets.\n\n\
 Exit status: 0 with the SQL on stdout, 2 on usage errors (including an invalid name)."
 )]
 pub(crate) struct GrantsArgs {
@@ -29,6 +31,11 @@ pub(crate) struct GrantsArgs {
     /// role that runs the SQL.
     #[arg(long, value_name = "ROLE")]
     pub views_owner: Option<String>,
+    /// Also revoke what PUBLIC holds on the IDP tables the views read (changes
+    /// what every other role may do; without it, such privileges are only
+    /// reported).
+    #[arg(long)]
+    pub revoke_public: bool,
 }
 
 /// Runs the command; returns the process exit status.
@@ -40,11 +47,15 @@ pub(crate) fn run(args: &GrantsArgs) -> i32 {
             return 2;
         }
     };
-    match idpviews::grants_sql_for_owner(
+    let options = idpviews::GrantsOptions {
+        views_owner: args.views_owner.clone(),
+        revoke_public: args.revoke_public,
+    };
+    match idpviews::grants_sql_with(
         &package.manifest,
         &args.role,
         &args.product_schema,
-        args.views_owner.as_deref(),
+        &options,
     ) {
         Ok(sql) => {
             print!("{sql}");

@@ -5,6 +5,38 @@
 //! on bad arguments). Add a command by adding a module with an `Args`
 //! struct and a `run` function, and a variant to [`Command`].
 
+// Output that never panics: the standard `print!`/`println!`/`eprint!`/
+// `eprintln!` panic when the other end of the pipe is gone
+// (`idpviews apply | head -1`). These shadow them in every module below:
+// a closed stdout or stderr is ignored, the command finishes its work and
+// returns its own exit status.
+macro_rules! print {
+    ($($arg:tt)*) => { $crate::output::out(format_args!($($arg)*)) };
+}
+macro_rules! println {
+    () => { $crate::output::out(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::output::out(format_args!("{}\n", format_args!($($arg)*))) };
+}
+macro_rules! eprint {
+    ($($arg:tt)*) => { $crate::output::err(format_args!($($arg)*)) };
+}
+macro_rules! eprintln {
+    () => { $crate::output::err(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::output::err(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+mod output {
+    use std::io::Write;
+
+    pub(crate) fn out(args: std::fmt::Arguments<'_>) {
+        let _ = std::io::stdout().lock().write_fmt(args);
+    }
+
+    pub(crate) fn err(args: std::fmt::Arguments<'_>) {
+        let _ = std::io::stderr().lock().write_fmt(args);
+    }
+}
+
 mod apply;
 mod audit;
 mod database;
@@ -13,6 +45,7 @@ mod grants;
 mod merge;
 mod validate;
 mod verify;
+mod wrap_migration;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -37,6 +70,7 @@ enum Command {
     Verify(verify::VerifyArgs),
     Grants(grants::GrantsArgs),
     Audit(audit::AuditArgs),
+    WrapMigration(wrap_migration::WrapMigrationArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +83,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::Grants(args) => grants::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::WrapMigration(args) => wrap_migration::run(args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

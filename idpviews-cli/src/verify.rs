@@ -9,7 +9,8 @@ use crate::database::DatabaseArgs;
 schema with the expected columns, in order, with compatible types; the enum types hold at least \
 the labels the package knows (extra labels are a warning: they decode as Unknown); every view is \
 read-only (checked in the catalog, nothing is written); tenant-isolated views keep their \
-isolation (owned by the tenant owner role, row-level security on, tenant policy present). Reads only the system catalogs, so a product role can run it.\n\n\
+isolation (the tenant filter and column masks in the view, set_tenant and current_tenant as the \
+package creates them). Reads only the system catalogs, so a product role can run it.\n\n\
 Prints a table. Exit status: 0 when the database matches (warnings allowed), 1 when it does not \
 or the database failed, 2 on usage errors."
 )]

@@ -26,11 +26,16 @@
 //! | `DATABASE_URL` | use this server (its user must be allowed to `CREATE DATABASE`/`CREATE ROLE`) |
 //! | `IDPVIEWS_TESTDB_SERVER=throwaway` | skip the local server: always start a throwaway cluster |
 //! | `IDPVIEWS_PRISMA_DIR` | where the Prisma tool is installed (default: `tools/prisma`) |
+//! | `IDPVIEWS_PGBOUNCER` | the PgBouncer binary (default: `pgbouncer` on `PATH`, else `/usr/sbin/pgbouncer`) |
 //!
 //! `cargo run -p idpviews-testdb` prints the server that would be used.
 //!
 //! A test process killed while a `TestDb` is alive leaves its database (and roles) behind on a
 //! shared server; a throwaway cluster is always removed (see [`Server`]).
+//!
+//! [`PgBouncer::start`] puts a PgBouncer in transaction-pooling mode in front of a test database
+//! (tests of what products see behind a pooler); a missing `pgbouncer` binary is an error, never a
+//! skip.
 //!
 //! The [`prisma`] module runs Prisma's own CLI (pinned in `tools/prisma`) to validate and format
 //! schemas in tests.
@@ -40,10 +45,12 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+mod pgbouncer;
 pub mod prisma;
 mod server;
 mod url;
 
+pub use pgbouncer::{pgbouncer_binary, PgBouncer};
 pub use server::{
     redact, select_server, server, throwaway_cluster, Selection, Server, Source, LOCAL_URL,
 };

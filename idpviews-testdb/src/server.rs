@@ -361,7 +361,7 @@ fn find_binaries(bin_dirs: Option<&[PathBuf]>) -> Option<(PathBuf, PathBuf)> {
     None
 }
 
-fn effective_uid() -> Option<u32> {
+pub(crate) fn effective_uid() -> Option<u32> {
     use std::os::unix::fs::MetadataExt;
     // /proc/self is owned by the effective uid (Linux); `id -u` elsewhere.
     if let Ok(m) = fs::metadata("/proc/self") {
@@ -371,7 +371,7 @@ fn effective_uid() -> Option<u32> {
     String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
 
-fn os_user_ids(user: &str) -> Option<(u32, u32)> {
+pub(crate) fn os_user_ids(user: &str) -> Option<(u32, u32)> {
     let id = |flag: &str| -> Option<u32> {
         let out = Command::new("id").args([flag, user]).output().ok()?;
         if !out.status.success() {
@@ -382,7 +382,7 @@ fn os_user_ids(user: &str) -> Option<(u32, u32)> {
     Some((id("-u")?, id("-g")?))
 }
 
-fn free_port() -> Result<u16, Error> {
+pub(crate) fn free_port() -> Result<u16, Error> {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -179,7 +179,7 @@ async fn audit_on<C: Conn>(
     manifest: &Manifest,
     sample_size: i64,
 ) -> Result<AuditReport, Error> {
-    let tenant = crate::tenant::current_on(&mut conn).await?;
+    let tenant = crate::tenant::current_for(&mut conn, manifest).await?;
     let mut relations = Vec::new();
     for rel in &manifest.relations {
         let relation = format!(

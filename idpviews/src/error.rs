@@ -1,6 +1,6 @@
 //! The error type of the database operations.
 
-use crate::apply::Incompatibility;
+use crate::apply::{Blocked, Incompatibility};
 use crate::verify::VerifyReport;
 use std::fmt;
 
@@ -29,6 +29,11 @@ pub enum Error {
     Package(String),
     /// A name given by the caller is not usable (e.g. an empty role name).
     InvalidInput(String),
+    /// `apply` gave up waiting for a lock (after its retries): nothing was
+    /// changed; the report names the blocking sessions.
+    Blocked(Box<Blocked>),
+    /// Connecting took longer than the connect timeout.
+    Timeout(String),
 }
 
 impl Error {
@@ -88,6 +93,8 @@ impl fmt::Display for Error {
             }
             Error::Package(msg) => write!(f, "invalid views package: {msg}"),
             Error::InvalidInput(msg) => f.write_str(msg),
+            Error::Blocked(blocked) => write!(f, "{blocked}"),
+            Error::Timeout(msg) => f.write_str(msg),
         }
     }
 }

@@ -3,14 +3,22 @@
 //! A product role gets everything on its own schema (including `CREATE`, for
 //! its migrations), `USAGE` on the views schema and `SELECT` on its views
 //! (now and, through default privileges, views added later), and nothing on
-//! the IDP's schemas, from which `PUBLIC` loses its default rights too. The
-//! views run with their owner's rights, so the product reads IDP data only
-//! through them.
+//! the IDP's tables: what it was granted on them (and `CREATE` on their
+//! schemas) is revoked from the role itself. The views run with their
+//! owner's rights, so the product reads IDP data only through them.
+//!
+//! **Nothing changes for other roles.** IDP schemas are often `public`
+//! (Prisma's default), shared with the IDP's own roles and with extension
+//! functions: the SQL never revokes anything from `PUBLIC` on a schema. When
+//! `PUBLIC` holds privileges on an IDP table the views read (every role, the
+//! product's too, could then read it directly), the SQL reports it with a
+//! `WARNING`; [`GrantsOptions::revoke_public`] (`idpviews grants
+//! --revoke-public`) revokes them from `PUBLIC` on those tables only.
 //!
 //! The SQL never creates the role nor sets a password: that stays the
 //! operator's job, so the output holds no secret and can be committed.
 
-use crate::db::quote_ident;
+use crate::sql::{quote_ident, quote_literal};
 use crate::Error;
 use idpviews_build::manifest::Manifest;
 use std::collections::BTreeSet;
@@ -19,26 +27,51 @@ use std::fmt::Write as _;
 /// The longest identifier PostgreSQL keeps (`NAMEDATALEN - 1` bytes).
 const MAX_IDENT: usize = 63;
 
-/// The grants for `role` on `product_schema`, for views owned by the role
-/// that runs the script (`CURRENT_USER`). See [`grants_sql_for_owner`].
-pub fn grants_sql(manifest: &Manifest, role: &str, product_schema: &str) -> Result<String, Error> {
-    grants_sql_for_owner(manifest, role, product_schema, None)
+/// Options of [`grants_sql_with`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantsOptions {
+    /// The role that applies the views package (their owner): views it
+    /// creates later are readable by the product role through default
+    /// privileges. `None`: the role running the script (`CURRENT_USER`).
+    pub views_owner: Option<String>,
+    /// Also revoke every privilege `PUBLIC` holds on the IDP tables the views
+    /// read. This changes what *other* roles may do (any role relying on
+    /// `PUBLIC`'s rights loses them), so it is an explicit opt-in; without
+    /// it the SQL only reports such privileges (a `WARNING`).
+    pub revoke_public: bool,
 }
 
-/// The grants for `role` on `product_schema`. `views_owner` is the role that
-/// applies the views package (their owner): views it creates later are
-/// readable by `role` through default privileges. `None` means the role
-/// running the script.
+/// The grants for `role` on `product_schema`, for views owned by the role
+/// that runs the script (`CURRENT_USER`). See [`grants_sql_with`].
+pub fn grants_sql(manifest: &Manifest, role: &str, product_schema: &str) -> Result<String, Error> {
+    grants_sql_with(manifest, role, product_schema, &GrantsOptions::default())
+}
+
+/// [`grants_sql`] for views owned by `views_owner` (`None`: `CURRENT_USER`).
 pub fn grants_sql_for_owner(
     manifest: &Manifest,
     role: &str,
     product_schema: &str,
     views_owner: Option<&str>,
 ) -> Result<String, Error> {
+    let options = GrantsOptions {
+        views_owner: views_owner.map(str::to_owned),
+        ..GrantsOptions::default()
+    };
+    grants_sql_with(manifest, role, product_schema, &options)
+}
+
+/// The grants for `role` on `product_schema`, with [`GrantsOptions`].
+pub fn grants_sql_with(
+    manifest: &Manifest,
+    role: &str,
+    product_schema: &str,
+    options: &GrantsOptions,
+) -> Result<String, Error> {
     check_ident("role", role)?;
     check_ident("product schema", product_schema)?;
     check_ident("views schema", &manifest.schema)?;
-    if let Some(owner) = views_owner {
+    if let Some(owner) = &options.views_owner {
         check_ident("views owner", owner)?;
     }
     for reserved in ["public", "none"] {
@@ -68,16 +101,29 @@ pub fn grants_sql_for_owner(
              needs its own schema"
         )));
     }
-    if product_schema.starts_with("pg_") {
+    if product_schema.starts_with("pg_") || product_schema.eq_ignore_ascii_case("public") {
         return Err(Error::InvalidInput(format!(
-            "product schema \"{product_schema}\": names starting with `pg_` are reserved"
+            "product schema \"{product_schema}\": `public` and names starting with `pg_` are \
+             shared or reserved; a product needs its own schema"
         )));
+    }
+    // The IDP tables the views read, in a fixed order.
+    let tables: BTreeSet<(&str, &str)> = manifest
+        .views
+        .iter()
+        .map(|v| (v.source_schema.as_str(), v.source_table.as_str()))
+        .collect();
+    for (_, t) in &tables {
+        check_ident("IDP table", t)?;
     }
 
     let r = quote_ident(role);
     let p = quote_ident(product_schema);
     let v = quote_ident(&manifest.schema);
-    let owner = views_owner.map_or_else(|| "CURRENT_USER".to_owned(), quote_ident);
+    let owner = options
+        .views_owner
+        .as_deref()
+        .map_or_else(|| "CURRENT_USER".to_owned(), quote_ident);
     let mut s = String::new();
     // `write!` to a String cannot fail.
     let _ = writeln!(
@@ -85,7 +131,8 @@ pub fn grants_sql_for_owner(
         "-- Privileges of role {r} for the idpviews package (views in schema {v}).\n\
          -- Generated by `idpviews grants`. Run it as the owner of the views (the role that applies\n\
          -- the package) or a superuser, after the IDP's migrations. Creating the role and setting\n\
-         -- its password stay the operator's job: this script holds no secrets.\n\
+         -- its password stay the operator's job: this script holds no secrets. It changes nothing\n\
+         -- for other roles{}.\n\
          BEGIN;\n\
          \n\
          -- The product's own schema: everything, including CREATE for its migrations.\n\
@@ -101,7 +148,12 @@ pub fn grants_sql_for_owner(
          -- The shared views: read only (they are not writable by anyone: a trigger rejects writes).\n\
          CREATE SCHEMA IF NOT EXISTS {v};\n\
          REVOKE CREATE ON SCHEMA {v} FROM {r};\n\
-         GRANT USAGE ON SCHEMA {v} TO {r};"
+         GRANT USAGE ON SCHEMA {v} TO {r};",
+        if options.revoke_public {
+            " but PUBLIC's privileges on the IDP tables (--revoke-public)"
+        } else {
+            ""
+        }
     );
     let views: Vec<&str> = manifest.views.iter().map(|v| v.name.as_str()).collect();
     if !views.is_empty() {
@@ -113,21 +165,58 @@ pub fn grants_sql_for_owner(
          -- Views the package adds later (created by their owner) are readable too.\n\
          ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {v} GRANT SELECT ON TABLES TO {r};"
     );
-    if !idp_schemas.is_empty() {
+    if !tables.is_empty() {
+        let list = tables
+            .iter()
+            .map(|(sch, t)| format!("{}.{}", quote_ident(sch), quote_ident(t)))
+            .collect::<Vec<_>>();
         let _ = writeln!(
             s,
-            "\n-- The IDP's schemas: nothing, for this role and for PUBLIC (the views read them with\n\
-             -- their owner's rights)."
+            "\n-- The IDP's tables: nothing for this role (the views read them with their owner's\n\
+             -- rights). Only the role's own privileges are revoked: other roles keep theirs, and\n\
+             -- PUBLIC keeps its rights on the IDP schemas (often `public`, shared with extensions)."
         );
-    }
-    for idp in &idp_schemas {
-        let i = quote_ident(idp);
-        let _ = writeln!(
-            s,
-            "REVOKE ALL ON SCHEMA {i} FROM PUBLIC, {r};\n\
-             REVOKE ALL ON ALL TABLES IN SCHEMA {i} FROM PUBLIC, {r};\n\
-             REVOKE ALL ON ALL SEQUENCES IN SCHEMA {i} FROM PUBLIC, {r};"
-        );
+        let _ = writeln!(s, "REVOKE ALL ON TABLE {} FROM {r};", list.join(", "));
+        for idp in &idp_schemas {
+            let _ = writeln!(s, "REVOKE CREATE ON SCHEMA {} FROM {r};", quote_ident(idp));
+        }
+        let regclasses = tables
+            .iter()
+            .map(|(sch, t)| {
+                quote_literal(&format!("{}.{}", quote_ident(sch), quote_ident(t))) + "::regclass"
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        if options.revoke_public {
+            let _ = writeln!(
+                s,
+                "-- --revoke-public: PUBLIC's privileges on these tables, revoked (every role that\n\
+                 -- relied on them loses them; grant what the IDP's own roles need explicitly).\n\
+                 REVOKE ALL ON TABLE {} FROM PUBLIC;",
+                list.join(", ")
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "-- Reported, not changed: privileges PUBLIC holds on these tables (every role, this one\n\
+                 -- too, can use them directly). `idpviews grants --revoke-public` revokes them.\n\
+                 DO $idpviews$\n\
+                 DECLARE\n\
+                 \x20 t record;\n\
+                 BEGIN\n\
+                 \x20 FOR t IN\n\
+                 \x20   SELECT c.oid::regclass AS rel, string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type) AS privileges\n\
+                 \x20   FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a\n\
+                 \x20   WHERE c.oid IN ({regclasses}) AND a.grantee = 0\n\
+                 \x20   GROUP BY c.oid ORDER BY 1::text\n\
+                 \x20 LOOP\n\
+                 \x20   RAISE WARNING 'idpviews: PUBLIC holds % on %: every role, the product role too, can read it directly', t.privileges, t.rel\n\
+                 \x20     USING HINT = 'revoke it from PUBLIC (`idpviews grants --revoke-public`) after granting the IDP''s own roles what they need';\n\
+                 \x20 END LOOP;\n\
+                 END\n\
+                 $idpviews$;"
+            );
+        }
     }
     s.push_str("\nCOMMIT;\n");
     Ok(s)
@@ -183,7 +272,20 @@ mod tests {
     fn quotes_identifiers_and_holds_no_password() {
         let sql = grants_sql(&manifest(), "fuel\"app", "fuel_logistics").unwrap();
         assert!(sql.contains("GRANT USAGE ON SCHEMA \"idp_views\" TO \"fuel\"\"app\";"));
-        assert!(sql.contains("REVOKE ALL ON SCHEMA \"idp\" FROM PUBLIC, \"fuel\"\"app\";"));
+        assert!(sql.contains("REVOKE ALL ON TABLE \"idp\".\"User\" FROM \"fuel\"\"app\";"));
+        assert!(!sql.contains("FROM PUBLIC"), "{sql}");
+        let public = grants_sql_with(
+            &manifest(),
+            "r",
+            "p",
+            &GrantsOptions {
+                revoke_public: true,
+                ..GrantsOptions::default()
+            },
+        )
+        .unwrap();
+        assert!(public.contains("REVOKE ALL ON TABLE \"idp\".\"User\" FROM PUBLIC;"));
+        assert!(!public.contains("ON SCHEMA \"idp\" FROM PUBLIC"));
         assert!(sql.contains("FOR ROLE CURRENT_USER IN SCHEMA \"idp_views\""));
         assert!(!sql.to_lowercase().contains("password '"));
     }
@@ -198,5 +300,6 @@ mod tests {
         assert!(grants_sql(&m, "r", "idp_views").is_err());
         assert!(grants_sql(&m, "r", &"x".repeat(64)).is_err());
         assert!(grants_sql(&m, "r\n", "p").is_err());
+        assert!(grants_sql(&m, "r", "public").is_err());
     }
 }

@@ -3,14 +3,17 @@
 pub mod apply;
 pub mod audit;
 mod catalog;
+pub mod connect;
 mod db;
 pub mod enums;
 mod error;
 pub mod grants;
+pub mod migration;
 pub mod package;
-mod record;
+pub mod record;
 mod repair;
 pub mod row;
+mod statements;
 pub mod tenant;
 pub mod verify;
 
@@ -24,8 +27,13 @@ pub use package::{Package, PackageError};
 pub use row::{FromRow, Prefixed, RowError, RowErrorKind};
 
 // The database side: apply, verify, grants, tenant isolation, orphan audit.
-pub use apply::{apply, apply_async, Applied, Incompatibility, ViewChange};
+pub use apply::{
+    apply, apply_async, apply_async_with, apply_with, Applied, ApplyOptions, Blocked,
+    BlockingSession, Incompatibility, NewerPackage, ViewChange,
+};
 pub use audit::{audit, audit_async, AuditOutcome, AuditReport, RelationAudit};
+pub use connect::{connect, connect_url};
 pub use error::{error_chain, Error};
-pub use grants::{grants_sql, grants_sql_for_owner};
+pub use grants::{grants_sql, grants_sql_for_owner, grants_sql_with, GrantsOptions};
+pub use record::AppliedRecord;
 pub use verify::{verify, verify_async, Finding, FindingKind, Severity, VerifyReport};

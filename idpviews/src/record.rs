@@ -1,195 +1,224 @@
-//! The applied record: what `apply` applied, kept in the database as the
-//! comment on the views schema (`COMMENT ON SCHEMA "idp_views" IS '<json>'`).
+//! The applied record: which package `apply` last applied, as JSON in the
+//! COMMENT of the views schema (`COMMENT ON SCHEMA "idp_views" IS '...'`).
 //!
-//! No table, so a product's Prisma migrate never sees drift in the views
-//! schema; every role with `USAGE` reads it from the catalog; only the
-//! schema's owner (the applier) can write it. `apply` writes it in the same
-//! transaction as the views; `verify` reads it to tell "a newer compatible
-//! package was applied" from "someone changed the views by hand".
+//! No table: a product's Prisma migrate sees no drift in the views schema,
+//! every reader needs only USAGE (the comment is in `pg_description`), and
+//! only the schema owner can write it. `apply` writes it in the same
+//! transaction as the views.
 //!
-//! The record is evidence, not a trust anchor: whoever owns the schema can
-//! rewrite it, so `verify` also checks every view's structure on its own.
+//! ```json
+//! {"idpviews_record": 1, "idpviews_version": "0.1.0", "package_hash": "sha256:...",
+//!  "applied_at": "<now()::text>", "applied_by": "<current_user>",
+//!  "manifest": {<the applied manifest without relations>},
+//!  "views": {"IdpUser": {"sql": "sha256:<CREATE statement text>",
+//!                        "viewdef": "sha256:<pg_get_viewdef(oid) right after creating it>"}}}
+//! ```
 //!
-//! Minimal version written by the integrity work (#11); the apply work (#12)
-//! owns this module.
+//! The two fingerprints per view let `apply` leave a view untouched when
+//! both the package statement (`sql`) and the live definition (`viewdef`,
+//! PostgreSQL's own deparse, which changes with any `CREATE OR REPLACE VIEW`
+//! or IDP rename) still match. `verify` compares the same `viewdef`
+//! fingerprint to tell "a newer compatible package was applied" from "someone
+//! changed the views by hand"; the record is evidence, not a trust anchor
+//! (the schema owner can rewrite it), so `verify` also checks every view's
+//! structure on its own.
 
 use crate::db::{quote_ident, Conn};
 use crate::manifest::{content_hash, Manifest};
-use crate::{Error, Package};
+use crate::Error;
+use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
-/// Version of the record format (`"idpviews_record": 1`).
+/// `idpviews_record` of the records this version writes and reads.
 pub const RECORD_FORMAT: u64 = 1;
 
-/// What `apply` applied, as recorded on the views schema.
+/// The applied record of a views schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppliedRecord {
-    /// The version of idpviews that applied it.
     pub idpviews_version: String,
     /// [`Manifest::package_hash`] of the applied package.
     pub package_hash: String,
-    /// `now()` of the apply transaction, as text.
+    /// `now()` of the applying transaction, as PostgreSQL prints it.
     pub applied_at: String,
-    /// `current_user` of the apply transaction.
+    /// `current_user` of the applying session.
     pub applied_by: String,
-    /// The applied manifest (without product relations).
+    /// The applied manifest, without product relations.
     pub manifest: Manifest,
-    /// Per view: hashes of its `CREATE` statement and of `pg_get_viewdef`.
-    pub views: BTreeMap<String, RecordedView>,
+    /// Per view of the package: its fingerprints.
+    pub views: BTreeMap<String, ViewPrint>,
 }
 
-/// What was applied for one view.
+/// A view's fingerprints (`sha256:<hex>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordedView {
-    /// `sha256:<hex>` of the view's `CREATE OR REPLACE VIEW` statement in the package SQL.
+pub struct ViewPrint {
+    /// Of the view's `CREATE ... VIEW` statement text in the package SQL.
     pub sql: String,
-    /// `sha256:<hex>` of `pg_get_viewdef(oid)` read right after creating it.
+    /// Of `pg_get_viewdef(oid)` read right after creating the view.
     pub viewdef: String,
 }
 
-const COMMENT_SQL: &str = "\
-SELECT pg_catalog.obj_description(n.oid, 'pg_namespace') \
-FROM pg_catalog.pg_namespace n WHERE n.nspname = $1";
+impl AppliedRecord {
+    /// The JSON text stored as the schema comment.
+    pub fn to_json(&self) -> String {
+        let mut manifest = self.manifest.clone();
+        manifest.relations.clear();
+        let manifest = serde_json::to_value(&manifest).expect("a manifest serializes");
+        let views: Map<String, Value> = self
+            .views
+            .iter()
+            .map(|(k, v)| (k.clone(), json!({"sql": v.sql, "viewdef": v.viewdef})))
+            .collect();
+        json!({
+            "idpviews_record": RECORD_FORMAT,
+            "idpviews_version": self.idpviews_version,
+            "package_hash": self.package_hash,
+            "applied_at": self.applied_at,
+            "applied_by": self.applied_by,
+            "manifest": manifest,
+            "views": views,
+        })
+        .to_string()
+    }
 
-/// The schema comment, if any.
+    /// Parses a schema comment. `Ok(None)`: not a record (no comment, or a
+    /// comment someone else wrote); `Err`: a record that does not parse.
+    pub fn from_comment(text: &str) -> Result<Option<AppliedRecord>, String> {
+        let Ok(Value::Object(mut o)) = serde_json::from_str::<Value>(text) else {
+            return Ok(None);
+        };
+        let Some(format) = o.get("idpviews_record") else {
+            return Ok(None);
+        };
+        if format.as_u64() != Some(RECORD_FORMAT) {
+            return Err(format!(
+                "the applied record has format {format}, this version reads {RECORD_FORMAT}"
+            ));
+        }
+        let mut text_field = |name: &str| match o.remove(name) {
+            Some(Value::String(s)) => Ok(s),
+            _ => Err(format!("the applied record has no text field `{name}`")),
+        };
+        let idpviews_version = text_field("idpviews_version")?;
+        let package_hash = text_field("package_hash")?;
+        let applied_at = text_field("applied_at")?;
+        let applied_by = text_field("applied_by")?;
+        let manifest: Manifest =
+            serde_json::from_value(o.remove("manifest").unwrap_or_default())
+                .map_err(|e| format!("the applied record's manifest does not parse: {e}"))?;
+        let Some(Value::Object(views_json)) = o.remove("views") else {
+            return Err("the applied record has no `views` object".into());
+        };
+        let mut views = BTreeMap::new();
+        for (name, v) in views_json {
+            let field = |f: &str| {
+                v.get(f)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("the applied record's view `{name}` has no `{f}`"))
+            };
+            views.insert(
+                name.clone(),
+                ViewPrint {
+                    sql: field("sql")?,
+                    viewdef: field("viewdef")?,
+                },
+            );
+        }
+        Ok(Some(AppliedRecord {
+            idpviews_version,
+            package_hash,
+            applied_at,
+            applied_by,
+            manifest,
+            views,
+        }))
+    }
+}
+
+/// The comment of `schema`, if any: the raw text behind [`read`], for
+/// readers that report a malformed record instead of failing on it
+/// (`verify`, `repair`); parse it with [`AppliedRecord::from_comment`].
 pub(crate) async fn read_text<C: Conn>(
     conn: &mut C,
     schema: &str,
 ) -> Result<Option<String>, postgres::Error> {
-    let rows = conn.query(COMMENT_SQL, &[&schema]).await?;
+    let rows = conn
+        .query(
+            "SELECT pg_catalog.obj_description(n.oid, 'pg_namespace') \
+             FROM pg_catalog.pg_namespace n WHERE n.nspname = $1",
+            &[&schema],
+        )
+        .await?;
     Ok(rows.first().and_then(|r| r.get::<_, Option<String>>(0)))
 }
 
-/// The record on `schema`: `None` when the schema has no comment or a
-/// comment that is not a record; an error when it is a malformed record.
-#[allow(dead_code)] // the agreed reader (verify and repair read the text to report a malformed record)
+/// The applied record of `schema`, if there is one. A schema comment that
+/// is not a record (or no schema) is `Ok(None)`; a record that does not
+/// parse is [`Error::Package`].
 pub(crate) async fn read<C: Conn>(
     conn: &mut C,
     schema: &str,
 ) -> Result<Option<AppliedRecord>, Error> {
-    let text = read_text(conn, schema)
+    let Some(text) = read_text(conn, schema)
         .await
-        .map_err(Error::db("reading the applied record"))?;
-    match text {
-        None => Ok(None),
-        Some(text) => parse(&text).map_err(Error::Package),
-    }
-}
-
-/// Parses a schema comment: `Ok(None)` when it is not a record at all.
-pub(crate) fn parse(text: &str) -> Result<Option<AppliedRecord>, String> {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+        .map_err(Error::db("reading the applied record"))?
+    else {
         return Ok(None);
     };
-    let Some(format) = value.get("idpviews_record") else {
-        return Ok(None);
-    };
-    let bad = |what: &str| format!("the applied record on the views schema is malformed: {what}");
-    if format.as_u64() != Some(RECORD_FORMAT) {
-        return Err(bad(&format!(
-            "format {format}, this idpviews reads {RECORD_FORMAT}"
-        )));
-    }
-    let string = |key: &str| {
-        value
-            .get(key)
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-            .ok_or_else(|| bad(&format!("no `{key}`")))
-    };
-    let manifest: Manifest = value
-        .get("manifest")
-        .cloned()
-        .ok_or_else(|| bad("no `manifest`"))
-        .and_then(|m| serde_json::from_value(m).map_err(|e| bad(&format!("`manifest`: {e}"))))?;
-    let mut views = BTreeMap::new();
-    for (name, v) in value
-        .get("views")
-        .and_then(|v| v.as_object())
-        .ok_or_else(|| bad("no `views`"))?
-    {
-        let get = |key: &str| {
-            v.get(key)
-                .and_then(|h| h.as_str())
-                .map(str::to_owned)
-                .ok_or_else(|| bad(&format!("view {name}: no `{key}`")))
-        };
-        views.insert(
-            name.clone(),
-            RecordedView {
-                sql: get("sql")?,
-                viewdef: get("viewdef")?,
-            },
-        );
-    }
-    Ok(Some(AppliedRecord {
-        idpviews_version: string("idpviews_version")?,
-        package_hash: string("package_hash")?,
-        applied_at: string("applied_at")?,
-        applied_by: string("applied_by")?,
-        manifest,
-        views,
-    }))
+    AppliedRecord::from_comment(&text)
+        .map_err(|e| Error::Package(format!("schema \"{schema}\": {e}")))
 }
 
-const VIEWDEFS_SQL: &str = "\
-SELECT c.relname::text, pg_catalog.pg_get_viewdef(c.oid) \
-FROM pg_catalog.pg_class c \
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-WHERE n.nspname = $1 AND c.relkind = 'v' AND c.relname = ANY($2)";
-
-/// Writes the record of `package` on its schema; call it in the apply
-/// transaction, after the package SQL ran.
-pub(crate) async fn write<C: Conn>(conn: &mut C, package: &Package) -> Result<(), Error> {
-    let manifest = &package.manifest;
-    let schema = manifest.schema.as_str();
-    let names: Vec<&str> = manifest.views.iter().map(|v| v.name.as_str()).collect();
-    let context = "writing the applied record";
-    let mut viewdefs = BTreeMap::new();
-    for row in conn
-        .query(VIEWDEFS_SQL, &[&schema, &names])
-        .await
-        .map_err(Error::db(context))?
-    {
-        let name: String = row.get(0);
-        let def: String = row.get(1);
-        viewdefs.insert(name, content_hash(def.as_bytes()));
-    }
-    let rows = conn
+/// Writes the record as the comment of `schema` (in the caller's
+/// transaction); `applied_at` and `applied_by` come from the session.
+pub(crate) async fn write<C: Conn>(
+    conn: &mut C,
+    schema: &str,
+    record: &mut AppliedRecord,
+) -> Result<(), Error> {
+    let row = conn
         .query("SELECT now()::text, current_user::text", &[])
         .await
-        .map_err(Error::db(context))?;
-    let (applied_at, applied_by): (String, String) = (rows[0].get(0), rows[0].get(1));
-    let mut views = serde_json::Map::new();
-    for v in &manifest.views {
-        let sql = crate::repair::view_statement(&package.sql, schema, &v.name)
-            .map(|s| content_hash(s.as_bytes()))
-            .unwrap_or_default();
-        let viewdef = viewdefs.get(&v.name).cloned().unwrap_or_default();
-        views.insert(
-            v.name.clone(),
-            serde_json::json!({ "sql": sql, "viewdef": viewdef }),
-        );
-    }
-    let mut applied = manifest.clone();
-    applied.relations.clear();
-    let record = serde_json::json!({
-        "idpviews_record": RECORD_FORMAT,
-        "idpviews_version": env!("CARGO_PKG_VERSION"),
-        "package_hash": manifest.package_hash(),
-        "applied_at": applied_at,
-        "applied_by": applied_by,
-        "manifest": serde_json::to_value(&applied).expect("manifest serializes"),
-        "views": views,
-    });
-    let text = serde_json::to_string(&record).expect("record serializes");
-    conn.batch(&format!(
+        .map_err(Error::db("writing the applied record"))?;
+    record.applied_at = row[0].get(0);
+    record.applied_by = row[0].get(1);
+    let sql = format!(
         "COMMENT ON SCHEMA {} IS {}",
         quote_ident(schema),
-        crate::sql::quote_literal(&text)
-    ))
-    .await
-    .map_err(Error::db(context))
+        crate::sql::quote_literal(&record.to_json())
+    );
+    conn.batch(&sql)
+        .await
+        .map_err(Error::db("writing the applied record"))
+}
+
+/// `sha256:<hex>` of a text: the fingerprint form.
+pub(crate) fn fingerprint(text: &str) -> String {
+    content_hash(text.as_bytes())
+}
+
+/// `pg_get_viewdef` fingerprints of the views of `schema`, by name.
+/// `only`: just these views (all when `None`).
+pub(crate) async fn live_viewdefs<C: Conn>(
+    conn: &mut C,
+    schema: &str,
+    only: Option<&[String]>,
+) -> Result<BTreeMap<String, String>, Error> {
+    let all = only.is_none();
+    let names: Vec<String> = only.map(<[String]>::to_vec).unwrap_or_default();
+    let rows = conn
+        .query(
+            "SELECT c.relname::text, pg_catalog.pg_get_viewdef(c.oid) \
+             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relkind = 'v' AND ($2 OR c.relname = ANY ($3))",
+            &[&schema, &all, &names],
+        )
+        .await
+        .map_err(Error::db("reading the view definitions"))?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get::<_, String>(0), fingerprint(r.get::<_, &str>(1))))
+        .collect())
 }
 
 #[cfg(test)]
@@ -197,12 +226,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_comment_that_is_not_a_record_is_none() {
-        assert_eq!(parse("Views for products"), Ok(None));
-        assert_eq!(parse("{\"a\": 1}"), Ok(None));
-        let e = parse("{\"idpviews_record\": 1}").unwrap_err();
-        assert!(e.contains("malformed"), "{e}");
-        let e = parse("{\"idpviews_record\": 9}").unwrap_err();
-        assert!(e.contains("format 9"), "{e}");
+    fn round_trip_and_foreign_comments() {
+        let manifest = Manifest::from_json(
+            r#"{"format":1,"generator":"g","schema":"s","files":{},"views":[]}"#,
+        )
+        .unwrap();
+        let record = AppliedRecord {
+            idpviews_version: "0.1.0".into(),
+            package_hash: manifest.package_hash(),
+            applied_at: "2026-01-01 00:00:00+00".into(),
+            applied_by: "me".into(),
+            manifest,
+            views: [(
+                "V".to_owned(),
+                ViewPrint {
+                    sql: "sha256:a".into(),
+                    viewdef: "sha256:b".into(),
+                },
+            )]
+            .into(),
+        };
+        let json = record.to_json();
+        assert!(json.contains("\"idpviews_record\":1"), "{json}");
+        assert_eq!(AppliedRecord::from_comment(&json), Ok(Some(record)));
+        assert_eq!(AppliedRecord::from_comment("Views of the IDP"), Ok(None));
+        assert_eq!(AppliedRecord::from_comment("{\"a\": 1}"), Ok(None));
+        assert!(AppliedRecord::from_comment("{\"idpviews_record\": 1}").is_err());
+        assert!(AppliedRecord::from_comment("{\"idpviews_record\": 2}").is_err());
     }
 }

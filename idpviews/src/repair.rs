@@ -4,7 +4,9 @@
 //! apply transaction and fixes, from the package's own statements, what a
 //! hand change broke: the trigger function (body, owner, `SECURITY` mode),
 //! the read-only triggers, the view definition (`CREATE OR REPLACE VIEW`),
-//! rules and triggers the package does not create (dropped), and a column
+//! the tenant functions `set_tenant`/`current_tenant`, a tenant view whose
+//! filter or masks were weakened, rules and triggers the package does not
+//! create (dropped), and a column
 //! added by hand (the view is dropped and created again, its grants
 //! restored). It then checks again: if a view could still be written or
 //! still exposes a column the package does not, or the repair needs
@@ -15,10 +17,13 @@
 //!
 //! Only the catalogs are read when nothing is wrong: no lock is taken. When
 //! something is, the repair statements run under a bounded `lock_timeout`
-//! (the session's own, or [`REPAIR_LOCK_TIMEOUT`] when it has none).
+//! (the session's own — `apply` sets its `lock_timeout` option for the
+//! attempt — or [`REPAIR_LOCK_TIMEOUT`] when it has none); a lock wait that
+//! times out is retried or reported as blocked like the rest of the attempt.
 
 use crate::db::{qualified, quote_ident, Conn};
 use crate::verify::{self, FindingKind, Severity, VerifyReport, REJECT_WRITE_FUNCTION};
+use idpviews_build::generate::{CURRENT_TENANT_FUNCTION, SET_TENANT_FUNCTION};
 use crate::{Error, Package};
 
 /// The `lock_timeout` repairs use when the session has none.
@@ -34,7 +39,7 @@ pub(crate) async fn repair<C: Conn>(conn: &mut C, package: &Package) -> Result<V
     let record_explains = crate::record::read_text(conn, schema)
         .await
         .map_err(Error::db("reading the applied record"))?
-        .is_some_and(|text| matches!(crate::record::parse(&text), Ok(Some(_))));
+        .is_some_and(|text| matches!(crate::record::AppliedRecord::from_comment(&text), Ok(Some(_))));
     let mut actions: Vec<(String, String)> = Vec::new(); // (what, SQL)
     let mut refused = Vec::new();
     let func = format!("{}()", qualified(schema, REJECT_WRITE_FUNCTION));
@@ -54,10 +59,28 @@ pub(crate) async fn repair<C: Conn>(conn: &mut C, package: &Package) -> Result<V
                         ),
                     ));
                 }
-                match function_statement(&package.sql) {
+                match function_statement(&package.sql, REJECT_WRITE_FUNCTION) {
                     Some(stmt) => push_once(
                         &mut actions,
                         format!("{}: restored", object.object),
+                        stmt.to_owned(),
+                    ),
+                    None => refused.push(format!(
+                        "{}: {} (the package SQL has no definition to restore)",
+                        object.object, f.message
+                    )),
+                }
+            }
+            if let FindingKind::TenantFunction { function } = &f.kind {
+                // `CREATE OR REPLACE FUNCTION` resets body, language,
+                // volatility, `SECURITY` mode and `SET` clauses
+                let name = [SET_TENANT_FUNCTION, CURRENT_TENANT_FUNCTION]
+                    .into_iter()
+                    .find(|n| n == function);
+                match name.and_then(|n| function_statement(&package.sql, n)) {
+                    Some(stmt) => push_once(
+                        &mut actions,
+                        format!("function {schema}.{function}: restored"),
                         stmt.to_owned(),
                     ),
                     None => refused.push(format!(
@@ -95,7 +118,9 @@ pub(crate) async fn repair<C: Conn>(conn: &mut C, package: &Package) -> Result<V
                     ))
                 }
                 FindingKind::Trigger { .. } | FindingKind::Writable { .. } => triggers = true,
-                FindingKind::Definition { .. } | FindingKind::ChangedSinceApply => replace = true,
+                FindingKind::Definition { .. }
+                | FindingKind::ChangedSinceApply
+                | FindingKind::NoTenantFilter => replace = true,
                 FindingKind::ExtraColumn { .. } if record_explains => recreate = true,
                 FindingKind::ExtraColumn { column } => refused.push(format!(
                     "{object}: column \"{column}\" is not in the package and there is no applied \
@@ -213,6 +238,8 @@ fn unrepaired(report: &VerifyReport) -> Vec<String> {
                     | FindingKind::TriggerFunction { .. }
                     | FindingKind::Definition { .. }
                     | FindingKind::ExtraColumn { .. }
+                    | FindingKind::NoTenantFilter
+                    | FindingKind::TenantFunction { .. }
             );
             if safety && f.severity == Severity::Error {
                 out.push(format!("{}: {}", o.object, f.message));
@@ -304,18 +331,22 @@ pub(crate) fn view_block<'a>(sql: &'a str, schema: &str, view: &str) -> Option<V
     })
 }
 
-/// The view's `CREATE OR REPLACE VIEW` statement in the package SQL (what
-/// the applied record hashes).
-pub(crate) fn view_statement<'a>(sql: &'a str, schema: &str, view: &str) -> Option<&'a str> {
-    view_block(sql, schema, view).map(|b| b.view)
-}
-
 const FUNCTION_HEAD: &str = "CREATE OR REPLACE FUNCTION ";
 const BODY_QUOTE: &str = "$idpviews$";
 
-/// The write-rejecting function's `CREATE OR REPLACE FUNCTION` statement.
-pub(crate) fn function_statement(sql: &str) -> Option<&str> {
-    let start = sql.find(FUNCTION_HEAD)?;
+/// The `CREATE OR REPLACE FUNCTION` statement of the package's function
+/// `name` (in the views schema: the generator writes no other functions).
+pub(crate) fn function_statement<'a>(sql: &'a str, name: &str) -> Option<&'a str> {
+    let quoted = format!(".{}(", quote_ident(name));
+    let start = sql
+        .match_indices(FUNCTION_HEAD)
+        .map(|(i, _)| i)
+        .find(|&i| {
+            sql[i..]
+                .lines()
+                .next()
+                .is_some_and(|line| line.contains(&quoted))
+        })?;
     let rest = &sql[start..];
     let open = rest.find(BODY_QUOTE)? + BODY_QUOTE.len();
     let close = open + rest[open..].find(BODY_QUOTE)? + BODY_QUOTE.len();
@@ -325,7 +356,7 @@ pub(crate) fn function_statement(sql: &str) -> Option<&str> {
 
 /// The function's body (`pg_proc.prosrc`): the text between its dollar quotes.
 pub(crate) fn function_body(sql: &str) -> Option<&str> {
-    let stmt = function_statement(sql)?;
+    let stmt = function_statement(sql, REJECT_WRITE_FUNCTION)?;
     let open = stmt.find(BODY_QUOTE)? + BODY_QUOTE.len();
     let close = open + stmt[open..].find(BODY_QUOTE)?;
     Some(&stmt[open..close])
@@ -343,7 +374,10 @@ mod tests {
             function_body(SQL),
             Some("\nBEGIN\n  RAISE EXCEPTION 'x';\nEND\n")
         );
-        assert!(function_statement(SQL).unwrap().ends_with("$idpviews$;"));
+        assert!(function_statement(SQL, REJECT_WRITE_FUNCTION)
+            .unwrap()
+            .ends_with("$idpviews$;"));
+        assert!(function_statement(SQL, SET_TENANT_FUNCTION).is_none());
         let b = view_block(SQL, "s", "V").unwrap();
         assert_eq!(
             b.view,

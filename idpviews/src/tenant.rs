@@ -1,79 +1,69 @@
 //! Tenant isolation: the database, not the application, scopes the rows of a
-//! tenant-isolated view to the caller's tenant.
+//! tenant-isolated view to the tenant the current transaction declared.
 //!
 //! # How it works
 //!
 //! A view opts in with `tenant_column = "<field>"` in `idp-views.toml`. The
-//! generator then creates it as a plain view owned by a dedicated role
-//! (`tenant_view_owner`, default `idp_views_tenant_reader`: `NOLOGIN`, not a
-//! superuser, no `BYPASSRLS`, not the table owner, column-level `SELECT` on
-//! the source table), and turns on row-level security on the IDP table:
+//! package SQL then creates two functions in the views schema and puts the
+//! tenant filter in the view itself; the IDP tables are not changed:
 //!
 //! ```sql
-//! ALTER TABLE "idp"."User" ENABLE ROW LEVEL SECURITY;   -- not FORCE: the table owner is unaffected
-//! CREATE POLICY "idpviews_all" ON "idp"."User" AS PERMISSIVE FOR ALL TO PUBLIC
-//!   USING (true) WITH CHECK (true);                     -- every other role: as before
-//! CREATE POLICY "idpviews_tenant_idp_views_tenant_reader" ON "idp"."User"
-//!   AS RESTRICTIVE FOR SELECT TO "idp_views_tenant_reader"
-//!   USING ("tenantId" = CAST(NULLIF(current_setting('idpviews.tenant_id', true), '') AS text));
-//! CREATE OR REPLACE VIEW "idp_views"."IdpUser" AS SELECT ... FROM "idp"."User";
-//! ALTER VIEW "idp_views"."IdpUser" OWNER TO "idp_views_tenant_reader";
+//! SELECT idp_views.set_tenant($1);   -- declares the tenant for this transaction
+//! SELECT idp_views.current_tenant(); -- the tenant this transaction declared, else NULL
+//!
+//! CREATE OR REPLACE VIEW idp_views."IdpUser" AS
+//! SELECT "id",                                                     -- the join key, as is
+//!   CASE WHEN "tenantId" = (SELECT CAST(idp_views.current_tenant() AS text))
+//!        THEN "email" ELSE NULL::text END AS "email",             -- every other column masked
+//!   ...
+//! FROM "idp"."User"
+//! WHERE "tenantId" = (SELECT CAST(idp_views.current_tenant() AS text));
 //! ```
 //!
-//! A view reads its tables with its owner's rights, so the restrictive policy
-//! applies to every query through the view, whoever runs it. A service
-//! declares its tenant per transaction with [`set_tenant`]
-//! (`set_config('idpviews.tenant_id', $1, true)`: transaction-local, so a
-//! pooled connection never carries a tenant into the next transaction).
+//! - **Bound to the transaction.** `set_tenant` stores the tenant with the
+//!   start time of the current transaction (transaction-local);
+//!   `current_tenant` returns it only inside that transaction. A
+//!   session-level `SET idpviews.tenant_id`, a value of an earlier
+//!   transaction or one left on a pooled connection (PgBouncer in transaction
+//!   mode) is no tenant: no rows. No transaction id is needed, so it works on
+//!   a hot standby.
+//! - **Leaky functions.** The view is flattened into the caller's query (it
+//!   plans like the table). A caller's condition that PostgreSQL evaluates
+//!   before the view's `WHERE` sees `NULL` in every column of another
+//!   tenant's row but the id.
+//! - **Forgetting the tenant.** No tenant is `NULL`; `col = NULL` is never
+//!   true: no rows, never all rows.
 //!
-//! - Another tenant's rows: the policy is a condition on the table itself,
-//!   so every query through the view (joins, sub-queries, CTEs, aggregates)
-//!   only sees the declared tenant.
-//! - Leaky functions: policy conditions are security quals; PostgreSQL
-//!   evaluates them before any condition of the caller that is not
-//!   `LEAKPROOF` (only a superuser can mark a function `LEAKPROOF`), so a
-//!   function with `RAISE NOTICE` in a `WHERE` clause never sees filtered-out
-//!   rows.
-//! - Forgetting the tenant: an unset setting is `NULL` (or `''` after an
-//!   earlier transaction-local one, hence `NULLIF`), `col = NULL` is never
-//!   true: no rows, never all rows. Calling [`set_tenant`] outside a
-//!   transaction block is the same mistake and fails the same safe way (the
-//!   setting only lasts for that one statement).
-//!
-//! # Trade-offs (chosen: row-level security through the view owner)
-//!
-//! - The view is flattened into the caller's query: joins are planned and
-//!   estimated like the table's (geometric mean 0.97-0.99x the direct query
-//!   in `BENCHMARKS.md`). The previous design, a `security_barrier` view
-//!   filtering on the setting, is never flattened and cost 1.3-3.5x on joins.
-//! - The IDP tables get row-level security enabled, with an allow-all
-//!   policy for every role but the view owner: no behaviour change for the
-//!   IDP. Applying needs a superuser, or the tables' owner with `CREATEROLE`.
-//!   A table with row-level security policies of its own is refused (the
-//!   allow-all policy would widen them).
-//! - The boundary is against application bugs (a missing `WHERE`, a wrong
-//!   join, an include that crosses tenants) and leaky functions, not against
-//!   the product role itself: a product serves all its tenants through one
-//!   role, so that role may declare any tenant. A hard per-tenant boundary
-//!   needs one database role per tenant, which does not fit pooled
-//!   connections.
-//! - The tenant value is an untyped setting cast in the policy: a malformed
-//!   value for a `uuid` column is an error (`22P02`), never a wider match.
+//! Non-Rust clients (a TypeScript product, `psql`) make the same call:
+//! `SELECT idp_views.set_tenant($1)` inside their transaction.
 
 use crate::db::{run_ready, AsyncConn, Conn, SyncConn};
-use crate::verify::TENANT_SETTING;
+use crate::manifest::Manifest;
+use crate::sql::quote_ident;
 use crate::Error;
 
-const SET_SQL: &str = "SELECT set_config($1, $2, true)";
-const GET_SQL: &str = "SELECT NULLIF(current_setting($1, true), '')";
+pub use idpviews_build::generate::{CURRENT_TENANT_FUNCTION, SET_TENANT_FUNCTION, TENANT_SETTING};
 
-/// Declares the tenant for the rest of `transaction`; tenant-isolated views
-/// then show only its rows. The setting ends with the transaction.
+/// The views schema [`set_tenant`] and [`current_tenant`] use.
+pub const DEFAULT_SCHEMA: &str = idpviews_build::generate::DEFAULT_SCHEMA;
+
+/// Declares the tenant for the rest of `transaction` (`SELECT
+/// idp_views.set_tenant($1)`); tenant-isolated views then show only its rows.
+/// The declaration ends with the transaction.
 pub fn set_tenant(
     transaction: &mut postgres::Transaction<'_>,
     tenant_id: &str,
 ) -> Result<(), Error> {
-    run_ready(set_on(SyncConn(transaction), tenant_id))
+    set_tenant_in(transaction, DEFAULT_SCHEMA, tenant_id)
+}
+
+/// [`set_tenant`] for a package whose views live in `schema`.
+pub fn set_tenant_in(
+    transaction: &mut postgres::Transaction<'_>,
+    schema: &str,
+    tenant_id: &str,
+) -> Result<(), Error> {
+    run_ready(set_on(SyncConn(transaction), schema, tenant_id))
 }
 
 /// [`set_tenant`] for `tokio-postgres`.
@@ -81,22 +71,32 @@ pub async fn set_tenant_async(
     transaction: &tokio_postgres::Transaction<'_>,
     tenant_id: &str,
 ) -> Result<(), Error> {
-    set_on(AsyncConn(transaction), tenant_id).await
+    set_tenant_in_async(transaction, DEFAULT_SCHEMA, tenant_id).await
 }
 
-/// The tenant declared for the current transaction, if any.
+/// [`set_tenant_in`] for `tokio-postgres`.
+pub async fn set_tenant_in_async(
+    transaction: &tokio_postgres::Transaction<'_>,
+    schema: &str,
+    tenant_id: &str,
+) -> Result<(), Error> {
+    set_on(AsyncConn(transaction), schema, tenant_id).await
+}
+
+/// The tenant the current transaction declared, if any
+/// (`SELECT idp_views.current_tenant()`).
 pub fn current_tenant<C: postgres::GenericClient>(client: &mut C) -> Result<Option<String>, Error> {
-    run_ready(current_on(SyncConn(client)))
+    run_ready(current_on(SyncConn(client), DEFAULT_SCHEMA))
 }
 
 /// [`current_tenant`] for `tokio-postgres`.
 pub async fn current_tenant_async<C: tokio_postgres::GenericClient + Sync>(
     client: &C,
 ) -> Result<Option<String>, Error> {
-    current_on(AsyncConn(client)).await
+    current_on(AsyncConn(client), DEFAULT_SCHEMA).await
 }
 
-async fn set_on<C: Conn>(mut conn: C, tenant_id: &str) -> Result<(), Error> {
+async fn set_on<C: Conn>(mut conn: C, schema: &str, tenant_id: &str) -> Result<(), Error> {
     if tenant_id.is_empty() {
         return Err(Error::InvalidInput(
             "the tenant id is empty: an empty tenant means \"no tenant\" and tenant-isolated views \
@@ -104,16 +104,42 @@ async fn set_on<C: Conn>(mut conn: C, tenant_id: &str) -> Result<(), Error> {
                 .into(),
         ));
     }
-    conn.query(SET_SQL, &[&TENANT_SETTING, &tenant_id])
+    let sql = format!(
+        "SELECT {}.{}($1::text)",
+        quote_ident(schema),
+        quote_ident(SET_TENANT_FUNCTION)
+    );
+    conn.query(&sql, &[&tenant_id])
         .await
-        .map_err(Error::db(format!("setting `{TENANT_SETTING}`")))?;
+        .map_err(Error::db(format!("declaring the tenant ({sql})")))?;
     Ok(())
 }
 
-pub(crate) async fn current_on<C: Conn>(mut conn: C) -> Result<Option<String>, Error> {
+pub(crate) async fn current_on<C: Conn>(
+    mut conn: C,
+    schema: &str,
+) -> Result<Option<String>, Error> {
+    let sql = format!(
+        "SELECT {}.{}()",
+        quote_ident(schema),
+        quote_ident(CURRENT_TENANT_FUNCTION)
+    );
     let rows = conn
-        .query(GET_SQL, &[&TENANT_SETTING])
+        .query(&sql, &[])
         .await
-        .map_err(Error::db(format!("reading `{TENANT_SETTING}`")))?;
+        .map_err(Error::db(format!("reading the tenant ({sql})")))?;
     Ok(rows.first().and_then(|r| r.get(0)))
+}
+
+/// The declared tenant when `manifest` has tenant-isolated views (only then
+/// does its schema hold `current_tenant`), else `None`.
+pub(crate) async fn current_for<C: Conn>(
+    conn: C,
+    manifest: &Manifest,
+) -> Result<Option<String>, Error> {
+    if manifest.views.iter().any(|v| v.tenant_field.is_some()) {
+        current_on(conn, &manifest.schema).await
+    } else {
+        Ok(None)
+    }
 }

@@ -4,9 +4,9 @@
 //! between package and database: missing views or columns, retyped columns,
 //! enum labels the code knows but the database lacks (and new ones it does
 //! not know: a warning, they decode as `Unknown`), views that would accept
-//! writes, tenant-isolated views whose isolation is off (view not owned by
-//! the tenant owner role, row-level security disabled on the source table,
-//! tenant policy missing).
+//! writes, tenant-isolated views whose isolation is off (the tenant filter
+//! or a column mask missing, `set_tenant`/`current_tenant` missing or not the
+//! package's).
 //!
 //! Exact, per view (see [`crate::repair`] for what `apply` does about it):
 //! the view reads only its source table, each column is exactly the
@@ -32,14 +32,16 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub use idpviews_build::generate::{
-    tenant_policy_name, ALL_POLICY, READ_ONLY_STATEMENT_TRIGGER, READ_ONLY_TRIGGER,
-    REJECT_WRITE_FUNCTION, TENANT_SETTING,
+    CURRENT_TENANT_BODY, CURRENT_TENANT_FUNCTION, READ_ONLY_STATEMENT_TRIGGER, READ_ONLY_TRIGGER,
+    REJECT_WRITE_FUNCTION, SET_TENANT_BODY, SET_TENANT_FUNCTION, TENANT_SETTING,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     Error,
     Warning,
+    /// Information, e.g. that a newer compatible package is applied.
+    Note,
 }
 
 /// What is wrong, with the names needed to act on it.
@@ -118,37 +120,27 @@ pub enum FindingKind {
     WriteRule {
         rule: String,
     },
-    /// A tenant-isolated view of a package from before row-level security
-    /// (no `tenant_owner` in the manifest) without `security_barrier`.
-    NoSecurityBarrier,
-    /// A tenant-isolated view of a package from before row-level security
-    /// that does not filter on the tenant setting.
+    /// A tenant-isolated view that does not filter on the tenant the
+    /// transaction declared, or exposes a column other than a unique one
+    /// without the tenant mask.
     NoTenantFilter,
-    /// A tenant-isolated view not owned by the package's tenant owner role:
-    /// the tenant policy does not apply to queries through it.
-    TenantViewOwner {
-        expected: String,
-        found: String,
+    /// `set_tenant` or `current_tenant` is missing in the views schema or is
+    /// not the package's (another body, `SECURITY DEFINER`, a `SET` clause).
+    TenantFunction {
+        function: String,
     },
-    /// The tenant owner role is a superuser or has `BYPASSRLS`, or owns the
-    /// source table: row-level security does not apply to it.
-    TenantOwnerBypassesRls {
-        role: String,
-    },
-    /// Row-level security is not enabled on the source table.
-    RowSecurityDisabled {
-        table: String,
-    },
-    /// No restrictive `SELECT` policy limits the owner role by the tenant
-    /// column and the tenant setting.
-    MissingTenantPolicy {
-        table: String,
-        policy: String,
-    },
+    /// The package is of the earlier row-level security design
+    /// (`tenant_owner` in the manifest): regenerate it.
+    EarlierTenantDesign,
     /// A view in the schema that the package does not list: a warning when
     /// the applied record lists it (a newer package) or there is no record,
     /// an error otherwise (created by hand).
     ExtraView,
+    /// The applied record names a newer package that extends this one
+    /// (note): this package reads the database correctly.
+    NewerPackage {
+        package_hash: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,6 +212,7 @@ impl fmt::Display for VerifyReport {
                 let status = match finding.severity {
                     Severity::Error => "error",
                     Severity::Warning => "warning",
+                    Severity::Note => "note",
                 };
                 rows.push((object, status, &finding.message));
             }
@@ -305,7 +298,7 @@ SELECT c.relname::text, (d.refclassid = 'pg_catalog.pg_class'::regclass), rn.nsp
        rc.relname::text, d.refobjsubid::int4, (d.refclassid = 'pg_catalog.pg_proc'::regclass), \
        CASE WHEN d.refclassid <> 'pg_catalog.pg_class'::regclass \
             THEN pg_catalog.pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) END, \
-       a.attname::text \
+       a.attname::text, pn.nspname::text, p.proname::text, p.pronargs::int4 \
 FROM pg_catalog.pg_class c \
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
 JOIN pg_catalog.pg_rewrite r ON r.ev_class = c.oid \
@@ -313,6 +306,8 @@ JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND
 LEFT JOIN pg_catalog.pg_class rc ON d.refclassid = 'pg_catalog.pg_class'::regclass AND rc.oid = d.refobjid \
 LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace \
 LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = rc.oid AND a.attnum = d.refobjsubid \
+LEFT JOIN pg_catalog.pg_proc p ON d.refclassid = 'pg_catalog.pg_proc'::regclass AND p.oid = d.refobjid \
+LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace \
 WHERE n.nspname = $1 AND c.relkind = 'v' \
   AND NOT (d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = c.oid) \
 ORDER BY 1, 3, 4, 5";
@@ -336,52 +331,25 @@ LEFT JOIN pg_catalog.pg_enum e ON e.enumtypid = t.oid \
 WHERE t.typtype = 'e' AND n.nspname = ANY($1) \
 GROUP BY n.nspname, t.typname";
 
-const VIEW_OWNERS_SQL: &str = "\
-SELECT c.relname::text, pg_catalog.pg_get_userbyid(c.relowner)::text \
-FROM pg_catalog.pg_class c \
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-WHERE n.nspname = $1 AND c.relname = ANY($2) \
-ORDER BY c.relname";
+const TENANT_FUNCTIONS_SQL: &str = "\
+SELECT p.proname::text, p.prosrc, l.lanname::text, p.prosecdef, p.provolatile::text, \
+       p.proconfig IS NOT NULL, pg_catalog.pg_get_function_identity_arguments(p.oid) \
+FROM pg_catalog.pg_proc p \
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
+JOIN pg_catalog.pg_language l ON l.oid = p.prolang \
+WHERE n.nspname = $1 AND p.proname = ANY($2) \
+ORDER BY 1, 7";
 
-const ROLES_SQL: &str = "\
-SELECT r.rolname::text, r.rolsuper OR r.rolbypassrls \
-FROM pg_catalog.pg_roles r WHERE r.rolname = ANY($1) ORDER BY 1";
-
-const TABLE_SECURITY_SQL: &str = "\
-SELECT c.relrowsecurity, pg_catalog.pg_get_userbyid(c.relowner)::text \
-FROM pg_catalog.pg_class c \
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-WHERE n.nspname = $1 AND c.relname = $2";
-
-const POLICIES_SQL: &str = "\
-SELECT p.polname::text, p.polpermissive, p.polcmd::text, \
-       ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(r)::text END \
-             FROM unnest(p.polroles) AS r ORDER BY 1), \
-       coalesce(pg_catalog.pg_get_expr(p.polqual, p.polrelid), '') \
-FROM pg_catalog.pg_policy p \
-JOIN pg_catalog.pg_class c ON c.oid = p.polrelid \
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-WHERE n.nspname = $1 AND c.relname = $2 \
-ORDER BY p.polname";
-
-/// A row-level security policy as the catalog holds it.
+/// A tenant function as the catalog holds it.
 #[derive(Debug, Clone)]
-pub(crate) struct Policy {
-    permissive: bool,
-    /// `pg_policy.polcmd`: `r` SELECT, `*` ALL, ...
-    command: String,
-    /// Role names (`public` for PUBLIC).
-    roles: Vec<String>,
-    /// `USING` condition as `pg_get_expr` prints it.
-    qual: String,
-}
-
-/// Row-level security state of a source table.
-#[derive(Debug, Clone)]
-pub(crate) struct TableSecurity {
-    row_security: bool,
-    owner: String,
-    policies: Vec<Policy>,
+pub(crate) struct TenantFunction {
+    name: String,
+    body: String,
+    language: String,
+    security_definer: bool,
+    volatility: String,
+    has_set_clause: bool,
+    arguments: String,
 }
 
 /// The write-rejecting trigger function as the catalog holds it.
@@ -414,6 +382,8 @@ pub(crate) struct Dependency {
     function: bool,
     /// `pg_describe_object` (not for relations).
     description: Option<String>,
+    /// On a function: its schema, name and number of arguments.
+    function_name: Option<(String, String, i32)>,
 }
 
 /// Everything [`check`] needs, read from the catalogs.
@@ -437,12 +407,8 @@ pub(crate) struct Live {
     record: Option<Result<AppliedRecord, String>>,
     /// (schema, type) -> labels in order
     enums: BTreeMap<(String, String), Vec<String>>,
-    /// tenant-isolated view -> owner role
-    view_owners: BTreeMap<String, String>,
-    /// role -> bypasses row-level security (superuser or `BYPASSRLS`)
-    role_bypass: BTreeMap<String, bool>,
-    /// (schema, table) of tenant-isolated views -> row-level security
-    tables: BTreeMap<(String, String), TableSecurity>,
+    /// `set_tenant` and `current_tenant` in the views schema
+    tenant_functions: Vec<TenantFunction>,
 }
 
 async fn verify_on<C: Conn>(mut conn: C, package: &Package) -> Result<VerifyReport, Error> {
@@ -461,7 +427,10 @@ pub(crate) async fn inspect<C: Conn>(
     Ok(check(package, &live))
 }
 
-async fn read_live<C: Conn>(conn: &mut C, manifest: &Manifest) -> Result<Live, postgres::Error> {
+pub(crate) async fn read_live<C: Conn>(
+    conn: &mut C,
+    manifest: &Manifest,
+) -> Result<Live, postgres::Error> {
     let schema = manifest.schema.as_str();
     let mut live = Live {
         schema_exists: catalog::schema_exists(conn, schema).await?,
@@ -500,6 +469,10 @@ async fn read_live<C: Conn>(conn: &mut C, manifest: &Manifest) -> Result<Live, p
                 relation,
                 function: row.get(5),
                 description: row.get(6),
+                function_name: row
+                    .get::<_, Option<String>>(8)
+                    .zip(row.get::<_, Option<String>>(9))
+                    .map(|(sch, name)| (sch, name, row.get::<_, Option<i32>>(10).unwrap_or(0))),
             });
     }
     if let Some(row) = conn
@@ -518,7 +491,7 @@ async fn read_live<C: Conn>(conn: &mut C, manifest: &Manifest) -> Result<Live, p
     }
     live.record = record::read_text(conn, schema)
         .await?
-        .and_then(|text| record::parse(&text).transpose());
+        .and_then(|text| AppliedRecord::from_comment(&text).transpose());
     for row in conn.query(RULES_SQL, &[&schema]).await? {
         live.rules.entry(row.get(0)).or_default().push(row.get(1));
     }
@@ -529,42 +502,7 @@ async fn read_live<C: Conn>(conn: &mut C, manifest: &Manifest) -> Result<Live, p
         .map(|v| v.name.as_str())
         .collect();
     if !tenant_views.is_empty() {
-        for row in conn
-            .query(VIEW_OWNERS_SQL, &[&schema, &tenant_views])
-            .await?
-        {
-            live.view_owners.insert(row.get(0), row.get(1));
-        }
-        let owners: Vec<&str> = manifest
-            .views
-            .iter()
-            .filter_map(|v| v.tenant_owner.as_deref())
-            .collect();
-        for row in conn.query(ROLES_SQL, &[&owners]).await? {
-            live.role_bypass.insert(row.get(0), row.get(1));
-        }
-        for v in manifest.views.iter().filter(|v| v.tenant_owner.is_some()) {
-            let key = (v.source_schema.clone(), v.source_table.clone());
-            if live.tables.contains_key(&key) {
-                continue;
-            }
-            let rows = conn.query(TABLE_SECURITY_SQL, &[&key.0, &key.1]).await?;
-            let Some(row) = rows.first() else { continue };
-            let mut table = TableSecurity {
-                row_security: row.get(0),
-                owner: row.get(1),
-                policies: Vec::new(),
-            };
-            for row in conn.query(POLICIES_SQL, &[&key.0, &key.1]).await? {
-                table.policies.push(Policy {
-                    permissive: row.get(1),
-                    command: row.get(2),
-                    roles: row.get(3),
-                    qual: row.get(4),
-                });
-            }
-            live.tables.insert(key, table);
-        }
+        read_tenant_functions(conn, schema, &mut live).await?;
     }
     let enum_schemas: Vec<&str> = manifest
         .enums
@@ -631,7 +569,20 @@ pub(crate) fn check(package: &Package, live: &Live) -> VerifyReport {
         }
         Some(Ok(record)) => {
             let ours = manifest.package_hash();
-            if record.package_hash != ours {
+            if record.package_hash != ours && crate::apply::extends(&record.manifest, manifest) {
+                // a newer package that extends this one (see `apply`): say so
+                schema_findings.push(Finding {
+                    severity: Severity::Note,
+                    kind: FindingKind::NewerPackage {
+                        package_hash: record.package_hash.clone(),
+                    },
+                    message: format!(
+                        "a newer package that extends this one is applied ({}, {}); this \
+                         package reads it as is",
+                        record.package_hash, record.applied_at
+                    ),
+                });
+            } else if record.package_hash != ours {
                 schema_findings.push(warning(
                     FindingKind::Record {
                         problem: "another package".into(),
@@ -645,6 +596,9 @@ pub(crate) fn check(package: &Package, live: &Live) -> VerifyReport {
             Some(record)
         }
     };
+    if live.schema_exists {
+        schema_findings.extend(check_tenant_functions(manifest, live));
+    }
     objects.push(CheckedObject {
         object: format!("schema {schema}"),
         findings: schema_findings,
@@ -870,7 +824,16 @@ fn check_function(sql: &str, live: &Live) -> Vec<Finding> {
 /// package (or, for columns this build does not know, the applied package)
 /// allowlists, as is or cast to text; no `WHERE`, join, subquery, grouping,
 /// `DISTINCT`, `LIMIT`, set operation or function.
+///
+/// A tenant-isolated view (the current design: no `tenant_owner`) also
+/// reads its tenant column, calls `<schema>.current_tenant()` (in scalar
+/// subqueries that read no table), filters in a `WHERE` and wraps columns
+/// in `CASE WHEN <tenant check> THEN <column> ELSE NULL END`: those are
+/// expected here, and their exact form is checked against the package by
+/// [`check_tenant_view`] and the recorded `pg_get_viewdef` hash. Any other
+/// table, column or function is still an error.
 fn check_definition(
+    schema: &str,
     view: &ManifestView,
     recorded: Option<&ManifestView>,
     live: &Live,
@@ -878,9 +841,10 @@ fn check_definition(
 ) {
     let mut problems = Vec::new();
     let source = (view.source_schema.clone(), view.source_table.clone());
+    let tenant = view.tenant_field.is_some() && view.tenant_owner.is_none();
     let allowed = |column: &str| {
         view.columns.iter().any(|c| c.column == column)
-            || view.tenant_column.as_deref() == Some(column)
+            || (view.tenant_field.is_some() && view.tenant_column.as_deref() == Some(column))
             || recorded.is_some_and(|r| {
                 r.source_schema == view.source_schema
                     && r.source_table == view.source_table
@@ -907,6 +871,10 @@ fn check_definition(
                     None => problems.push(format!("reads source column number {attnum}")),
                 }
             }
+            None if tenant
+                && d.function_name.as_ref().is_some_and(|(sch, name, args)| {
+                    sch == schema && name == CURRENT_TENANT_FUNCTION && *args == 0
+                }) => {}
             None if d.function => problems.push(format!(
                 "calls {}, which the package does not",
                 d.description.as_deref().unwrap_or("a function")
@@ -916,11 +884,7 @@ fn check_definition(
     }
     match live.trees.get(&view.name) {
         // a package from before row-level security filters in the view
-        Some(tree) => problems.extend(query_tree_problems(
-            tree,
-            columns,
-            view.tenant_field.is_some() && view.tenant_owner.is_none(),
-        )),
+        Some(tree) => problems.extend(query_tree_problems(tree, columns, tenant)),
         None => problems.push("its query tree cannot be read".to_owned()),
     }
     problems.dedup();
@@ -936,12 +900,28 @@ fn check_definition(
 
 /// What in a view's query tree (`pg_rewrite.ev_action`, PostgreSQL's
 /// node-tree text) the package's `SELECT <columns> FROM <table>` never has.
+/// `tenant`: the view is tenant-isolated, so a `WHERE`, scalar subqueries
+/// that read no table, and columns `CASE WHEN <condition> THEN <column>
+/// ELSE NULL END` are expected (their exact form: [`check_tenant_view`]).
 fn query_tree_problems(
     tree: &str,
     columns: Option<&BTreeMap<i32, String>>,
-    filtered: bool,
+    tenant: bool,
 ) -> Vec<String> {
     let mut problems = Vec::new();
+    let stripped;
+    let tree = if tenant {
+        let (rest, sublinks) = strip_sublinks(tree);
+        for sublink in &sublinks {
+            if sublink.matches("{QUERY ").count() != 1 || !sublink.contains(":rtable <>") {
+                problems.push("has a subquery that reads a table".to_owned());
+            }
+        }
+        stripped = rest;
+        stripped.as_str()
+    } else {
+        tree
+    };
     if tree.matches("{QUERY ").count() != 1 {
         problems.push("has a subquery".to_owned());
     }
@@ -963,7 +943,7 @@ fn query_tree_problems(
         (":setOperations <>", "UNION/INTERSECT/EXCEPT"),
     ];
     for (plain, what) in PLAIN {
-        if !tree.contains(plain) {
+        if !tree.contains(plain) && !(tenant && plain == ":hasSubLinks false") {
             problems.push(format!("has {what}"));
         }
     }
@@ -975,7 +955,7 @@ fn query_tree_problems(
             let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
             if !rest.starts_with("}) :quals <>}") {
                 if rest.starts_with("}) :quals ") {
-                    if !filtered {
+                    if !tenant {
                         problems.push("has a WHERE condition".to_owned());
                     }
                 } else {
@@ -990,7 +970,32 @@ fn query_tree_problems(
         return problems;
     };
     for entry in list.split("{TARGETENTRY :expr ").skip(1) {
-        let expr = entry.split(" :resno ").next().unwrap_or_default();
+        let mut expr = entry.split(" :resno ").next().unwrap_or_default();
+        if tenant && expr.starts_with("{CASEEXPR ") {
+            // the mask: one WHEN, its result the column, ELSE a NULL constant
+            let result = expr
+                .split_once(" :result ")
+                .and_then(|(_, r)| r.split_once(" :defresult "));
+            match result {
+                Some((result, default))
+                    if expr.matches("{CASEWHEN ").count() == 1
+                        && default.starts_with("{CONST ")
+                        && default.contains(":constisnull true ") =>
+                {
+                    expr = result
+                }
+                _ => {
+                    problems.push(format!(
+                        "column \"{}\" is computed, not a masked source column",
+                        entry
+                            .split_once(" :resname ")
+                            .map(|(_, rest)| unescape_token(rest))
+                            .unwrap_or_default()
+                    ));
+                    continue;
+                }
+            }
+        }
         let name = entry
             .split_once(" :resname ")
             .map(|(_, rest)| unescape_token(rest))
@@ -1018,6 +1023,39 @@ fn query_tree_problems(
         }
     }
     problems
+}
+
+/// The tree with every `{SUBLINK ...}` node replaced by `{SUBLINK}`, and the
+/// removed nodes. Braces inside tokens are escaped (`\{`) in node trees.
+fn strip_sublinks(tree: &str) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(tree.len());
+    let mut sublinks = Vec::new();
+    let mut rest = tree;
+    while let Some(at) = rest.find("{SUBLINK ") {
+        out.push_str(&rest[..at]);
+        let node = &rest[at..];
+        let (mut depth, mut escaped, mut end) = (0usize, false, node.len());
+        for (i, c) in node.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        sublinks.push(node[..end].to_owned());
+        out.push_str("{SUBLINK}");
+        rest = &node[end..];
+    }
+    out.push_str(rest);
+    (out, sublinks)
 }
 
 /// A name token of a node tree (`first\ name` escapes the space), up to the
@@ -1152,7 +1190,7 @@ fn check_view(
             }
         }
     }
-    check_definition(view, recorded, live, &mut findings);
+    check_definition(schema, view, recorded, live, &mut findings);
     if let Some(r) = record {
         match (r.views.get(&view.name), live.viewdefs.get(&view.name)) {
             (Some(rv), Some(def)) if rv.viewdef != content_hash(def.as_bytes()) => {
@@ -1210,27 +1248,85 @@ fn check_view(
         ));
     }
 
-    if let Some(owner) = &view.tenant_owner {
-        check_tenant_rls(view, owner, live, &mut findings);
-    } else if view.tenant_field.is_some() {
-        if !rel.has_option("security_barrier=true") {
+    if view.tenant_field.is_some() {
+        check_tenant_view(view, live, &mut findings);
+    }
+    findings
+}
+
+async fn read_tenant_functions<C: Conn>(
+    conn: &mut C,
+    schema: &str,
+    live: &mut Live,
+) -> Result<(), postgres::Error> {
+    let names = [SET_TENANT_FUNCTION, CURRENT_TENANT_FUNCTION];
+    for row in conn
+        .query(TENANT_FUNCTIONS_SQL, &[&schema, &&names[..]])
+        .await?
+    {
+        live.tenant_functions.push(TenantFunction {
+            name: row.get(0),
+            body: row.get(1),
+            language: row.get(2),
+            security_definer: row.get(3),
+            volatility: row.get(4),
+            has_set_clause: row.get(5),
+            arguments: row.get(6),
+        });
+    }
+    Ok(())
+}
+
+/// `set_tenant(text)` and `current_tenant()` exactly as the package creates
+/// them (body, language, volatility, no `SECURITY DEFINER`, no `SET`), when
+/// the package has tenant-isolated views. Findings go on the schema.
+pub(crate) fn check_tenant_functions(manifest: &Manifest, live: &Live) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if !manifest.views.iter().any(|v| v.tenant_field.is_some()) {
+        return findings;
+    }
+    if manifest.views.iter().any(|v| v.tenant_owner.is_some()) {
+        findings.push(error(
+            FindingKind::EarlierTenantDesign,
+            "the package is of the earlier row-level security tenant design: regenerate it with \
+             this idpviews version and apply it"
+                .into(),
+        ));
+    }
+    let schema = &manifest.schema;
+    for (name, arguments, body, language, volatility) in [
+        (
+            SET_TENANT_FUNCTION,
+            "tenant text",
+            SET_TENANT_BODY,
+            "plpgsql",
+            "v",
+        ),
+        (CURRENT_TENANT_FUNCTION, "", CURRENT_TENANT_BODY, "sql", "s"),
+    ] {
+        let found = live
+            .tenant_functions
+            .iter()
+            .find(|f| f.name == name && f.arguments == arguments);
+        let problem = match found {
+            None => Some("is missing".to_owned()),
+            Some(f) if f.security_definer => Some("is SECURITY DEFINER".to_owned()),
+            Some(f) if f.has_set_clause => Some("has a SET clause".to_owned()),
+            Some(f) if f.language != language || f.volatility != volatility => Some(format!(
+                "is {} with volatility {}, not the package's {language} {volatility}",
+                f.language, f.volatility
+            )),
+            Some(f) if f.body != body => Some("has another body than the package's".to_owned()),
+            Some(_) => None,
+        };
+        if let Some(problem) = problem {
             findings.push(error(
-                FindingKind::NoSecurityBarrier,
-                "tenant-isolated but not a security_barrier view: leaky functions can see other \
-                 tenants' rows; apply the package"
-                    .into(),
-            ));
-        }
-        let filtered = live
-            .viewdefs
-            .get(&view.name)
-            .is_some_and(|def| def.contains(TENANT_SETTING));
-        if !filtered {
-            findings.push(error(
-                FindingKind::NoTenantFilter,
+                FindingKind::TenantFunction {
+                    function: name.to_owned(),
+                },
                 format!(
-                    "tenant-isolated but the view does not filter on the `{TENANT_SETTING}` setting: \
-                     every tenant's rows are visible; apply the package"
+                    "tenant isolation is off: function \"{schema}\".{name}({arguments}) {problem}: \
+                     apply the package"
                 ),
             ));
         }
@@ -1238,76 +1334,73 @@ fn check_view(
     findings
 }
 
-/// Row-level security of a tenant-isolated view: owned by the tenant owner
-/// role, which row-level security applies to, on a source table with row
-/// security enabled and a restrictive tenant policy for that role.
-fn check_tenant_rls(view: &ManifestView, owner: &str, live: &Live, findings: &mut Vec<Finding>) {
-    const OFF: &str = "tenant isolation is off";
-    let table = format!("\"{}\".\"{}\"", view.source_schema, view.source_table);
-    let found = live.view_owners.get(&view.name).map(String::as_str);
-    if found != Some(owner) {
-        let found = found.unwrap_or("?").to_owned();
-        findings.push(error(
-            FindingKind::TenantViewOwner {
-                expected: owner.to_owned(),
-                found: found.clone(),
-            },
-            format!(
-                "{OFF}: the view is owned by \"{found}\", not by the tenant owner role \"{owner}\" \
-                 that the tenant policy limits: apply the package"
-            ),
-        ));
-    }
-    let security = live
-        .tables
-        .get(&(view.source_schema.clone(), view.source_table.clone()));
-    let bypass = live.role_bypass.get(owner).copied().unwrap_or(false)
-        || security.is_some_and(|s| s.owner == owner);
-    if bypass {
-        findings.push(error(
-            FindingKind::TenantOwnerBypassesRls {
-                role: owner.to_owned(),
-            },
-            format!(
-                "{OFF}: role \"{owner}\" is a superuser, has BYPASSRLS or owns {table}: \
-                 row-level security does not apply to it"
-            ),
-        ));
-    }
-    let Some(security) = security else {
-        // the source table is missing: the view itself would be broken
+/// A tenant-isolated view filters on the declared tenant
+/// (`WHERE <tenant column> = (SELECT <schema>.current_tenant()::<type>)`)
+/// and masks every column but its unique ones with the same check.
+fn check_tenant_view(view: &ManifestView, live: &Live, findings: &mut Vec<Finding>) {
+    let Some(def) = live.viewdefs.get(&view.name) else {
         return;
     };
-    if !security.row_security {
+    if live
+        .relations
+        .get(&view.name)
+        .is_some_and(|r| r.has_option("security_invoker=true"))
+    {
         findings.push(error(
-            FindingKind::RowSecurityDisabled {
-                table: table.clone(),
-            },
-            format!(
-                "{OFF}: row-level security is disabled on {table}: every tenant's rows are \
-                 visible; apply the package"
-            ),
+            FindingKind::NoTenantFilter,
+            "the view is security_invoker: it reads the IDP table with the caller's rights, which \
+             the product role does not have: apply the package"
+                .into(),
         ));
     }
     let column = view.tenant_column.as_deref().unwrap_or_default();
-    let limits = |p: &&Policy| {
-        !p.permissive
-            && (p.command == "r" || p.command == "*")
-            && p.roles.iter().any(|r| r == owner || r == "public")
-            && (p.qual.contains(&format!("({column} = "))
-                || p.qual.contains(&format!("(\"{column}\" = ")))
-            && p.qual.contains(TENANT_SETTING)
-    };
-    if !security.policies.iter().any(|p| limits(&p)) {
-        let policy = tenant_policy_name(owner);
+    // pg_get_viewdef qualifies the column with the table (`users.tenant_id`)
+    // and the function with its schema when it is not on the search path.
+    let ident = crate::sql::quote_ident(column);
+    let check = [
+        format!(".{column} = ( SELECT ("),
+        format!(".{ident} = ( SELECT ("),
+    ];
+    let calls = format!("{CURRENT_TENANT_FUNCTION}())::");
+    let count =
+        |text: &str| -> usize { check.iter().map(|c| text.matches(c.as_str()).count()).sum() };
+    // Exactly the one condition: `WHERE (<t>.<col> = ( SELECT (..current_tenant())::<type>
+    // AS current_tenant))`, nothing OR-ed or AND-ed to it.
+    let filtered = def.rfind("WHERE (").is_some_and(|i| {
+        let clause = def[i + "WHERE ".len()..]
+            .trim()
+            .trim_end_matches(';')
+            .trim_end();
+        count(clause) == 1
+            && clause.contains(&calls)
+            && clause.ends_with(&format!("AS {CURRENT_TENANT_FUNCTION}))"))
+            && clause.matches('(').count() == clause.matches(')').count()
+            && !clause.contains(" OR ")
+            && !clause.contains(" AND ")
+            && clause.starts_with('(')
+            && clause[1..]
+                .find(" = ( SELECT (")
+                .is_some_and(|j| !clause[1..j + 1].contains('('))
+    });
+    if !filtered {
         findings.push(error(
-            FindingKind::MissingTenantPolicy {
-                table: table.clone(),
-                policy: policy.clone(),
-            },
+            FindingKind::NoTenantFilter,
             format!(
-                "{OFF}: no restrictive policy on {table} limits \"{owner}\" to `{column}` = the \
-                 `{TENANT_SETTING}` setting (expected \"{policy}\"): apply the package"
+                "tenant isolation is off: the view does not filter on `{column}` = \
+                 {CURRENT_TENANT_FUNCTION}() (every tenant's rows are visible): apply the package"
+            ),
+        ));
+        return;
+    }
+    let masks = count(def).saturating_sub(1);
+    let expected = view.columns.iter().filter(|c| !c.unique).count();
+    if masks < expected {
+        findings.push(error(
+            FindingKind::NoTenantFilter,
+            format!(
+                "tenant isolation is weakened: {expected} column(s) should be masked by the tenant \
+                 check, {masks} are (a caller's function could read other tenants' values): \
+                 apply the package"
             ),
         ));
     }
@@ -1316,6 +1409,43 @@ fn check_tenant_rls(view: &ManifestView, owner: &str, live: &Live, findings: &mu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_package_of_the_earlier_tenant_design_is_reported() {
+        let view = |owner: Option<&str>| ManifestView {
+            name: "IdpUser".into(),
+            model: "User".into(),
+            source_schema: "idp".into(),
+            source_table: "User".into(),
+            doc: None,
+            tenant_field: Some("tenantId".into()),
+            tenant_column: Some("tenant_id".into()),
+            tenant_owner: owner.map(str::to_owned),
+            columns: vec![],
+        };
+        let manifest = |owner| Manifest {
+            generated: String::new(),
+            format: idpviews_build::manifest::MANIFEST_FORMAT,
+            generator: "test".into(),
+            schema: "idp_views".into(),
+            files: Default::default(),
+            views: vec![view(owner)],
+            enums: vec![],
+            relations: vec![],
+        };
+        let kinds = |m: &Manifest| -> Vec<FindingKind> {
+            check_tenant_functions(m, &Live::default())
+                .into_iter()
+                .map(|f| f.kind)
+                .collect()
+        };
+        let old = kinds(&manifest(Some("idp_views_tenant_reader")));
+        assert!(old.contains(&FindingKind::EarlierTenantDesign), "{old:?}");
+        let new = kinds(&manifest(None));
+        assert!(!new.contains(&FindingKind::EarlierTenantDesign), "{new:?}");
+        // no functions in an empty catalog: both reported missing
+        assert_eq!(new.len(), 2, "{new:?}");
+    }
 
     #[test]
     fn base_types() {

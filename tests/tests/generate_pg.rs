@@ -109,21 +109,10 @@ fn package(case_dir: &Path, out: &Path) -> Package {
     generate(case_dir, out).unwrap_or_else(|e| panic!("{}", e.render(false)))
 }
 
-/// The `all_types` package with its tenant-isolated views owned by a role
-/// of this test database (roles are cluster-wide: `TestDb` drops the ones
-/// it names, so nothing is left behind).
-fn all_types_package(db: &TestDb, out: &Path) -> Package {
-    let dir = tempfile::tempdir().unwrap();
-    let case_dir = dir.path().join("all_types");
-    copy_files(&case("all_types"), &case_dir);
-    let toml = std::fs::read_to_string(case_dir.join("idp-views.toml")).unwrap();
-    let owner = db.role_name("tenant_reader");
-    std::fs::write(
-        case_dir.join("idp-views.toml"),
-        format!("tenant_view_owner = \"{owner}\"\n{toml}"),
-    )
-    .unwrap();
-    package(&case_dir, out)
+/// The `all_types` package (its tenant-isolated views need no role of
+/// their own).
+fn all_types_package(_db: &TestDb, out: &Path) -> Package {
+    package(&case("all_types"), out)
 }
 
 /// `(column, format_type)` of a relation, in column order.
@@ -328,8 +317,8 @@ fn tenant_isolated_view_shows_only_the_callers_tenant() {
     // set per transaction: only that tenant's rows
     let mut tx = client.transaction().unwrap();
     tx.execute(
-        "SELECT set_config($1, $2, true)",
-        &[&TENANT_SETTING, &"11111111-1111-1111-1111-111111111111"],
+        "SELECT shared_views.set_tenant($1)",
+        &[&"11111111-1111-1111-1111-111111111111"],
     )
     .unwrap();
     let handles: Vec<String> = tx
@@ -343,13 +332,28 @@ fn tenant_isolated_view_shows_only_the_callers_tenant() {
         .collect();
     assert_eq!(handles, ["alice", "bob"]);
     tx.commit().unwrap();
-    // after the transaction the setting is empty, not unset: still nothing
+    // after the transaction: nothing
     assert_eq!(count(&mut client), 0);
-    // the other tenant
+    // a session-level SET of the setting is no tenant
     client
-        .batch_execute("SET idpviews.tenant_id = '22222222-2222-2222-2222-222222222222'")
+        .batch_execute(&format!(
+            "SET {TENANT_SETTING} = '22222222-2222-2222-2222-222222222222'"
+        ))
         .unwrap();
-    assert_eq!(count(&mut client), 1);
+    assert_eq!(count(&mut client), 0);
+    // the other tenant, declared in its transaction
+    let mut tx = client.transaction().unwrap();
+    tx.execute(
+        "SELECT shared_views.set_tenant($1)",
+        &[&"22222222-2222-2222-2222-222222222222"],
+    )
+    .unwrap();
+    let n: i64 = tx
+        .query_one("SELECT count(*) FROM shared_views.\"TenantAccount\"", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    tx.commit().unwrap();
     // the plain view of the same model is not filtered
     let all: i64 = client
         .query_one("SELECT count(*) FROM shared_views.\"AllTypes\"", &[])

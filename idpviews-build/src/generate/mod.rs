@@ -18,18 +18,16 @@
 mod breaking;
 mod plan;
 mod secrets;
-mod tenant;
 mod types;
 mod views_prisma;
 mod views_sql;
 
 pub use crate::allowlist::DEFAULT_SCHEMA;
 pub use secrets::{SECRET_PHRASES, SECRET_WORDS};
-pub use tenant::{tenant_policy_name, ALL_POLICY, TENANT_POLICY_PREFIX};
 pub use views_prisma::{RELATIONS_END, RELATIONS_START};
 pub use views_sql::{
-    ADVISORY_LOCK_KEY, READ_ONLY_STATEMENT_TRIGGER, READ_ONLY_TRIGGER, REJECT_WRITE_FUNCTION,
-    TENANT_SETTING,
+    ADVISORY_LOCK_KEY, CURRENT_TENANT_BODY, CURRENT_TENANT_FUNCTION, READ_ONLY_STATEMENT_TRIGGER,
+    READ_ONLY_TRIGGER, REJECT_WRITE_FUNCTION, SET_TENANT_BODY, SET_TENANT_FUNCTION, TENANT_SETTING,
 };
 
 use crate::diagnostics::Diagnostics;

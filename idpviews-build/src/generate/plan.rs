@@ -44,8 +44,11 @@ pub(crate) struct ViewPlan {
 pub(crate) struct TenantPlan {
     /// Source column (database name).
     pub column: String,
-    /// Its PostgreSQL type, for the cast of the session setting.
+    /// Its PostgreSQL type, for the cast of the declared tenant.
     pub sql_type: String,
+    /// Columns (database names) the view exposes unmasked: the model's `@id`
+    /// fields, the join key of products' relations.
+    pub bare: Vec<String>,
 }
 
 /// Whether `name` can be a Prisma block or field name.
@@ -103,7 +106,15 @@ pub(crate) fn plan(allowlist: &Allowlist, schema: &Schema, diags: &mut Diagnosti
             views.push(v);
         }
     }
-    super::tenant::plan_owner(allowlist, &mut views, diags);
+    if let Some(owner) = &allowlist.tenant_view_owner {
+        diags
+            .error(
+                owner.span,
+                "`tenant_view_owner` is no longer used: tenant-isolated views need no owner role",
+            )
+            .label("remove this line")
+            .help("the tenant filter is part of the view itself; the IDP tables are not changed (see docs/database.md, Tenant isolation)");
+    }
     Plan {
         schema: views_schema,
         views,
@@ -399,7 +410,7 @@ fn plan_view(
             doc: model.doc.clone(),
             tenant_field: entry.tenant_column.as_ref().map(|t| t.value.clone()),
             tenant_column: tenant.as_ref().map(|t| t.column.clone()),
-            tenant_owner: None, // set by `tenant::plan_owner`
+            tenant_owner: None,
             columns,
         },
         natives,
@@ -675,8 +686,15 @@ fn tenant_plan(t: &Str, model: &Model, diags: &mut Diagnostics) -> Option<Tenant
         return None;
     }
     let sql_type = types::sql_type(scalar, field.native_type.as_ref()).ok()?;
+    let bare = model
+        .id
+        .iter()
+        .filter_map(|id| model.field(id))
+        .map(|f| f.column.to_string())
+        .collect();
     Some(TenantPlan {
         column: field.column.to_string(),
         sql_type,
+        bare,
     })
 }

@@ -13,13 +13,15 @@
 //! (`read_only_sql_transaction`), so every write fails loudly, for every
 //! role, even one that matches no rows.
 //!
-//! Tenant-isolated views (`tenant_column`) are plain views owned by a
-//! dedicated role that row-level security on the source table limits to the
-//! tenant in the session setting `idpviews.tenant_id` (see [`super::tenant`]
-//! and [`tenant_predicate`]); an unset or empty setting matches no row.
+//! Tenant-isolated views (`tenant_column`) keep the tenant filter in the
+//! view itself, with no change to the IDP tables (see [`render_tenant_functions`]
+//! and [`tenant_view_body`]): the view is flattened into the caller's query
+//! and every column but the model's id is masked by the tenant check, so a
+//! caller's condition that PostgreSQL evaluates before the view's `WHERE`
+//! sees `NULL` for other tenants' rows.
 
-use super::plan::{Plan, ViewPlan};
-use super::tenant;
+use super::plan::{Plan, TenantPlan, ViewPlan};
+use crate::manifest::ManifestColumn;
 use std::fmt::Write as _;
 
 /// The key of the transaction-level advisory lock the SQL takes
@@ -27,7 +29,9 @@ use std::fmt::Write as _;
 /// `bigint`. Anything else applying idpviews SQL should take the same lock.
 pub const ADVISORY_LOCK_KEY: i64 = i64::from_be_bytes(*b"idpviews");
 
-/// The session setting holding the caller's tenant id.
+/// The transaction-local setting `set_tenant` writes (`<start time of the
+/// transaction>/<tenant>`); read only through `current_tenant()`, which
+/// ignores a value written by any other transaction or at session level.
 pub const TENANT_SETTING: &str = "idpviews.tenant_id";
 
 /// Name of the trigger function that rejects writes (in the views schema).
@@ -41,17 +45,167 @@ pub const READ_ONLY_STATEMENT_TRIGGER: &str = "idpviews_read_only_statement";
 
 pub(crate) use crate::sql::{quote_ident, quote_literal};
 
-/// The tenant policy's condition on the source table: the tenant column
-/// equals the session setting [`TENANT_SETTING`], cast to the column's type.
-/// `current_setting(..., true)` is NULL when the setting was never set and
-/// `NULLIF(.., '')` makes an empty (reset) setting NULL too, so a caller
-/// that forgot to set its tenant sees no row, never every row.
-pub(crate) fn tenant_predicate(column: &str, sql_type: &str) -> String {
+/// The function a client calls to declare its tenant for the current
+/// transaction: `SELECT idp_views.set_tenant($1)`.
+pub const SET_TENANT_FUNCTION: &str = "set_tenant";
+
+/// The function returning the tenant declared in the current transaction
+/// (`NULL` when none was): `SELECT idp_views.current_tenant()`.
+pub const CURRENT_TENANT_FUNCTION: &str = "current_tenant";
+
+/// The body of `set_tenant(tenant text)` (plpgsql): stores the tenant with
+/// the start time of the current transaction, transaction-local.
+pub const SET_TENANT_BODY: &str = "
+BEGIN
+  IF tenant IS NULL OR tenant = '' THEN
+    RAISE EXCEPTION 'idpviews: the tenant id is empty'
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'an empty tenant means no tenant: tenant-isolated views would return no rows';
+  END IF;
+  PERFORM pg_catalog.set_config('idpviews.tenant_id',
+    EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text || '/' || tenant, true);
+END
+";
+
+/// The body of `current_tenant()` (SQL): the tenant stored by `set_tenant`
+/// in this same transaction, else `NULL`. A value written by a session-level
+/// `SET`, by an earlier transaction or left on a pooled connection carries
+/// another transaction start time (or none) and is no tenant. Needs no
+/// transaction id, so it works on a hot standby. One expression without
+/// `FROM`, so PostgreSQL inlines it (no function call per use).
+pub const CURRENT_TENANT_BODY: &str = "
+SELECT CASE
+  WHEN pg_catalog.split_part(pg_catalog.current_setting('idpviews.tenant_id', true), '/', 1)
+       OPERATOR(pg_catalog.=) EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text
+  THEN NULLIF(pg_catalog.substr(pg_catalog.current_setting('idpviews.tenant_id', true),
+       pg_catalog.strpos(pg_catalog.current_setting('idpviews.tenant_id', true), '/') OPERATOR(pg_catalog.+) 1), '')
+END
+";
+
+/// The tenant declared in the current transaction, cast to the tenant
+/// column's type, as an uncorrelated sub-select: PostgreSQL evaluates it once
+/// per query (an InitPlan), and plans with the column's average tenant size
+/// whatever the tenant, like a prepared statement's generic plan.
+pub(crate) fn tenant_value(schema: &str, sql_type: &str) -> String {
     format!(
-        "{} = CAST(NULLIF(current_setting({}, true), '') AS {sql_type})",
-        quote_ident(column),
-        quote_literal(TENANT_SETTING)
+        "(SELECT CAST({schema}.{}() AS {sql_type}))",
+        quote_ident(CURRENT_TENANT_FUNCTION)
     )
+}
+
+/// `set_tenant` and `current_tenant` in the views schema (only when a view
+/// is tenant-isolated).
+pub(crate) fn render_tenant_functions(out: &mut String, schema: &str, views: &[ViewPlan]) {
+    if !views.iter().any(|v| v.tenant.is_some()) {
+        return;
+    }
+    let set = format!("{schema}.{}", quote_ident(SET_TENANT_FUNCTION));
+    let current = format!("{schema}.{}", quote_ident(CURRENT_TENANT_FUNCTION));
+    let _ = writeln!(
+        out,
+        "-- Tenant isolation: a tenant belongs to the transaction that declared it with\n\
+         -- `SELECT {set}($1)`. {current}() returns it only inside that same\n\
+         -- transaction (bound to the transaction's start time, no transaction id: works on a\n\
+         -- hot standby); a session-level SET, an earlier transaction's value or one left on a\n\
+         -- pooled connection is no tenant, and tenant-isolated views then return no rows.\n\
+         CREATE OR REPLACE FUNCTION {set}(tenant text)\n\
+         RETURNS void\n\
+         LANGUAGE plpgsql\n\
+         VOLATILE\n\
+         AS $idpviews${SET_TENANT_BODY}$idpviews$;\n\
+         CREATE OR REPLACE FUNCTION {current}()\n\
+         RETURNS text\n\
+         LANGUAGE sql\n\
+         STABLE PARALLEL SAFE\n\
+         AS $idpviews${CURRENT_TENANT_BODY}$idpviews$;\n"
+    );
+    // The earlier design put row-level security on the IDP tables: undo it
+    // (only idpviews' own policies; nothing happens when there are none).
+    let mut tables: Vec<String> = Vec::new();
+    for v in views.iter().filter(|v| v.tenant.is_some()) {
+        let t = format!(
+            "{}.{}",
+            quote_ident(&v.view.source_schema),
+            quote_ident(&v.view.source_table)
+        );
+        if !tables.contains(&t) {
+            tables.push(t);
+        }
+    }
+    for t in tables {
+        let lit = quote_literal(&t);
+        let _ = writeln!(
+            out,
+            "-- Row-level security of the earlier tenant design on {t}, if any, removed.\n\
+             DO $idpviews$\n\
+             DECLARE\n\
+             \x20 t regclass := {lit}::regclass;\n\
+             \x20 p name;\n\
+             BEGIN\n\
+             \x20 IF EXISTS (SELECT 1 FROM pg_catalog.pg_policy WHERE polrelid = t AND polname = 'idpviews_all') THEN\n\
+             \x20   FOR p IN SELECT polname FROM pg_catalog.pg_policy WHERE polrelid = t AND polname LIKE 'idpviews\\_%' LOOP\n\
+             \x20     EXECUTE pg_catalog.format('DROP POLICY %I ON %s', p, t);\n\
+             \x20   END LOOP;\n\
+             \x20   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_policy WHERE polrelid = t) THEN\n\
+             \x20     EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', t);\n\
+             \x20   END IF;\n\
+             \x20 END IF;\n\
+             END\n\
+             $idpviews$;\n"
+        );
+    }
+}
+
+/// The select list and `WHERE` of a tenant-isolated view: the model's id
+/// columns as they are (the join key: index lookups and estimates as on the
+/// table), every other column `CASE WHEN <tenant column> = <tenant> THEN
+/// <column> ELSE NULL::<type> END` (a caller's function evaluated before the
+/// view's `WHERE` sees `NULL` for other tenants' rows; the `ELSE` keeps the
+/// column's type modifier), and `WHERE <tenant column> = <tenant>`.
+pub(crate) fn tenant_view_body(
+    v: &ViewPlan,
+    schema: &str,
+    tenant: &TenantPlan,
+) -> (Vec<String>, String) {
+    let value = tenant_value(schema, &tenant.sql_type);
+    let check = format!("{} = {value}", quote_ident(&tenant.column));
+    let columns = v
+        .view
+        .columns
+        .iter()
+        .map(|c| {
+            if tenant.bare.contains(&c.column) {
+                column_expr(c)
+            } else {
+                format!(
+                    "CASE WHEN {check} THEN {} ELSE NULL::{} END AS {}",
+                    column_value(c),
+                    c.sql_type,
+                    quote_ident(&c.column)
+                )
+            }
+        })
+        .collect();
+    (columns, format!("WHERE {check}"))
+}
+
+/// A column of the select list: enums cast to `text` (`text[]`) under
+/// their own name.
+fn column_expr(c: &ManifestColumn) -> String {
+    if c.enum_name.is_some() {
+        format!("{} AS {}", column_value(c), quote_ident(&c.column))
+    } else {
+        column_value(c)
+    }
+}
+
+fn column_value(c: &ManifestColumn) -> String {
+    let col = quote_ident(&c.column);
+    if c.enum_name.is_some() {
+        format!("{col}::{}", if c.list { "text[]" } else { "text" })
+    } else {
+        col
+    }
 }
 
 pub(crate) fn render(plan: &Plan, header: &str) -> String {
@@ -86,7 +240,7 @@ pub(crate) fn render(plan: &Plan, header: &str) -> String {
          END\n\
          $idpviews$;\n"
     );
-    tenant::render_setup(&mut out, &schema, &plan.views);
+    render_tenant_functions(&mut out, &schema, &plan.views);
     for v in &plan.views {
         render_view(&mut out, v, &schema, &func);
     }
@@ -121,22 +275,22 @@ fn render_view(out: &mut String, v: &ViewPlan, schema: &str, func: &str) {
     }
     let _ = write!(out, "CREATE OR REPLACE VIEW {view}");
     out.push_str(" AS\nSELECT\n");
-    let n = v.view.columns.len();
-    for (i, c) in v.view.columns.iter().enumerate() {
-        let col = quote_ident(&c.column);
-        let expr = if c.enum_name.is_some() {
-            format!("{col}::{} AS {col}", if c.list { "text[]" } else { "text" })
-        } else {
-            col
-        };
-        let _ = writeln!(out, "  {expr}{}", if i + 1 < n { "," } else { "" });
+    let (columns, filter) = match &v.tenant {
+        Some(t) => {
+            let (c, f) = tenant_view_body(v, schema, t);
+            (c, Some(f))
+        }
+        None => (v.view.columns.iter().map(column_expr).collect(), None),
+    };
+    let n = columns.len();
+    for (i, c) in columns.iter().enumerate() {
+        let _ = writeln!(out, "  {c}{}", if i + 1 < n { "," } else { "" });
     }
     let _ = write!(out, "FROM {source}");
-    out.push_str(";\n");
-    if let Some(owner) = &v.view.tenant_owner {
-        // row-level security on the source table applies to the view's owner
-        let _ = writeln!(out, "ALTER VIEW {view} OWNER TO {};", quote_ident(owner));
+    if let Some(filter) = filter {
+        let _ = write!(out, "\n{filter}");
     }
+    out.push_str(";\n");
     let _ = writeln!(
         out,
         "CREATE OR REPLACE TRIGGER {READ_ONLY_STATEMENT_TRIGGER}\n\
@@ -152,7 +306,7 @@ fn render_view(out: &mut String, v: &ViewPlan, schema: &str, func: &str) {
         v.view.source_schema,
         v.view.source_table,
         if v.tenant.is_some() {
-            format!(", rows limited to the tenant in setting {TENANT_SETTING}")
+            format!(", rows limited to the tenant declared with {SET_TENANT_FUNCTION}() in the current transaction")
         } else {
             String::new()
         }
@@ -179,8 +333,10 @@ mod tests {
         assert_eq!(quote_literal("a\\b'"), "E'a\\\\b'''");
         assert_eq!(ADVISORY_LOCK_KEY, 0x6964_7076_6965_7773);
         assert_eq!(
-            tenant_predicate("tenant_id", "uuid"),
-            "\"tenant_id\" = CAST(NULLIF(current_setting('idpviews.tenant_id', true), '') AS uuid)"
+            tenant_value("\"v\"", "uuid"),
+            "(SELECT CAST(\"v\".\"current_tenant\"() AS uuid))"
         );
+        assert!(SET_TENANT_BODY.contains(TENANT_SETTING));
+        assert!(CURRENT_TENANT_BODY.contains(TENANT_SETTING));
     }
 }

@@ -23,78 +23,52 @@ BEGIN
 END
 $idpviews$;
 
--- Tenant isolation: tenant-isolated views are owned by "identity_views_tenant_reader", a role without
--- login that row-level security on their IDP tables limits to the tenant in the
--- setting idpviews.tenant_id. Apply as a superuser, or as the owner of the IDP
--- tables with CREATEROLE (or once "identity_views_tenant_reader" exists, as a member of it).
-DO $idpviews$
+-- Tenant isolation: a tenant belongs to the transaction that declared it with
+-- `SELECT "identity_views"."set_tenant"($1)`. "identity_views"."current_tenant"() returns it only inside that same
+-- transaction (bound to the transaction's start time, no transaction id: works on a
+-- hot standby); a session-level SET, an earlier transaction's value or one left on a
+-- pooled connection is no tenant, and tenant-isolated views then return no rows.
+CREATE OR REPLACE FUNCTION "identity_views"."set_tenant"(tenant text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+AS $idpviews$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'identity_views_tenant_reader') THEN
-    BEGIN
-      CREATE ROLE "identity_views_tenant_reader" NOLOGIN;
-    EXCEPTION WHEN duplicate_object OR unique_violation THEN
-      NULL; -- created meanwhile by an applier of another database
-    END;
+  IF tenant IS NULL OR tenant = '' THEN
+    RAISE EXCEPTION 'idpviews: the tenant id is empty'
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'an empty tenant means no tenant: tenant-isolated views would return no rows';
   END IF;
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'identity_views_tenant_reader' AND (rolsuper OR rolbypassrls)) THEN
-    RAISE EXCEPTION 'idpviews: role % bypasses row-level security: it cannot own tenant-isolated views', 'identity_views_tenant_reader'
-      USING HINT = 'set tenant_view_owner in idp-views.toml to a dedicated role (NOSUPERUSER NOBYPASSRLS)';
-  END IF;
-  -- ALTER VIEW ... OWNER TO and later CREATE OR REPLACE VIEW need membership
-  IF NOT pg_catalog.pg_has_role(CURRENT_USER, 'identity_views_tenant_reader', 'MEMBER') THEN
-    GRANT "identity_views_tenant_reader" TO CURRENT_USER;
-  END IF;
+  PERFORM pg_catalog.set_config('idpviews.tenant_id',
+    EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text || '/' || tenant, true);
 END
 $idpviews$;
--- (needed by ALTER VIEW ... OWNER TO when the applier is not a superuser)
-GRANT CREATE ON SCHEMA "identity_views" TO "identity_views_tenant_reader";
+CREATE OR REPLACE FUNCTION "identity_views"."current_tenant"()
+RETURNS text
+LANGUAGE sql
+STABLE PARALLEL SAFE
+AS $idpviews$
+SELECT CASE
+  WHEN pg_catalog.split_part(pg_catalog.current_setting('idpviews.tenant_id', true), '/', 1)
+       OPERATOR(pg_catalog.=) EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text
+  THEN NULLIF(pg_catalog.substr(pg_catalog.current_setting('idpviews.tenant_id', true),
+       pg_catalog.strpos(pg_catalog.current_setting('idpviews.tenant_id', true), '/') OPERATOR(pg_catalog.+) 1), '')
+END
+$idpviews$;
 
--- Row-level security on "identity"."members": every role sees every row as before
--- ("idpviews_all"; the table owner is not subject to it), "identity_views_tenant_reader" only the
--- rows of the tenant in idpviews.tenant_id ("idpviews_tenant_identity_views_tenant_reader").
-GRANT USAGE ON SCHEMA "identity" TO "identity_views_tenant_reader";
-REVOKE ALL ON "identity"."members" FROM "identity_views_tenant_reader";
-GRANT SELECT ("id", "name", "status", "joined_at", "org_id") ON "identity"."members" TO "identity_views_tenant_reader";
--- Changed only when they differ: enabling row-level security and creating
--- policies lock the IDP table (ACCESS EXCLUSIVE) until the commit.
+-- Row-level security of the earlier tenant design on "identity"."members", if any, removed.
 DO $idpviews$
 DECLARE
   t regclass := '"identity"."members"'::regclass;
-  want text;
+  p name;
 BEGIN
-  IF (SELECT relowner FROM pg_catalog.pg_class WHERE oid = t)
-     = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = 'identity_views_tenant_reader') THEN
-    RAISE EXCEPTION 'idpviews: role % owns %: row-level security does not apply to it', 'identity_views_tenant_reader', t
-      USING HINT = 'set tenant_view_owner in idp-views.toml to a dedicated role';
-  END IF;
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_policy WHERE polrelid = t AND polname NOT LIKE 'idpviews\_%') THEN
-    RAISE EXCEPTION 'idpviews: % has row-level security policies of its own', t
-      USING HINT = 'idpviews adds a permissive allow-all policy, which would widen them: tenant-isolated views of this table are not supported';
-  END IF;
-  IF NOT (SELECT relrowsecurity FROM pg_catalog.pg_class WHERE oid = t) THEN
-    ALTER TABLE "identity"."members" ENABLE ROW LEVEL SECURITY;
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_policy WHERE polrelid = t AND polname = 'idpviews_all'
-      AND polpermissive AND polcmd = '*' AND polroles = '{0}'
-      AND pg_catalog.pg_get_expr(polqual, polrelid) = 'true'
-      AND pg_catalog.pg_get_expr(polwithcheck, polrelid) = 'true') THEN
-    DROP POLICY IF EXISTS "idpviews_all" ON "identity"."members";
-    CREATE POLICY "idpviews_all" ON "identity"."members" AS PERMISSIVE FOR ALL TO PUBLIC
-      USING (true) WITH CHECK (true);
-  END IF;
-  -- the tenant condition as PostgreSQL prints it, from a policy on a scratch table
-  CREATE TEMP TABLE idpviews_tenant_probe ("org_id" integer) ON COMMIT DROP;
-  CREATE POLICY probe ON pg_temp.idpviews_tenant_probe USING ("org_id" = CAST(NULLIF(current_setting('idpviews.tenant_id', true), '') AS integer));
-  SELECT pg_catalog.pg_get_expr(polqual, polrelid) INTO want FROM pg_catalog.pg_policy
-    WHERE polrelid = 'pg_temp.idpviews_tenant_probe'::regclass;
-  DROP TABLE pg_temp.idpviews_tenant_probe;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_policy WHERE polrelid = t AND polname = 'idpviews_tenant_identity_views_tenant_reader'
-      AND NOT polpermissive AND polcmd = 'r' AND polwithcheck IS NULL
-      AND polroles = ARRAY[(SELECT oid FROM pg_catalog.pg_roles WHERE rolname = 'identity_views_tenant_reader')]
-      AND pg_catalog.pg_get_expr(polqual, polrelid) = want) THEN
-    DROP POLICY IF EXISTS "idpviews_tenant_identity_views_tenant_reader" ON "identity"."members";
-    CREATE POLICY "idpviews_tenant_identity_views_tenant_reader" ON "identity"."members" AS RESTRICTIVE FOR SELECT TO "identity_views_tenant_reader"
-      USING ("org_id" = CAST(NULLIF(current_setting('idpviews.tenant_id', true), '') AS integer));
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_policy WHERE polrelid = t AND polname = 'idpviews_all') THEN
+    FOR p IN SELECT polname FROM pg_catalog.pg_policy WHERE polrelid = t AND polname LIKE 'idpviews\_%' LOOP
+      EXECUTE pg_catalog.format('DROP POLICY %I ON %s', p, t);
+    END LOOP;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_policy WHERE polrelid = t) THEN
+      EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', t);
+    END IF;
   END IF;
 END
 $idpviews$;
@@ -103,18 +77,18 @@ $idpviews$;
 CREATE OR REPLACE VIEW "identity_views"."IdpMember" AS
 SELECT
   "id",
-  "name",
-  "status"::text AS "status",
-  "joined_at",
-  "org_id"
-FROM "identity"."members";
-ALTER VIEW "identity_views"."IdpMember" OWNER TO "identity_views_tenant_reader";
+  CASE WHEN "org_id" = (SELECT CAST("identity_views"."current_tenant"() AS integer)) THEN "name" ELSE NULL::character varying(120) END AS "name",
+  CASE WHEN "org_id" = (SELECT CAST("identity_views"."current_tenant"() AS integer)) THEN "status"::text ELSE NULL::text END AS "status",
+  CASE WHEN "org_id" = (SELECT CAST("identity_views"."current_tenant"() AS integer)) THEN "joined_at" ELSE NULL::timestamp(3) with time zone END AS "joined_at",
+  CASE WHEN "org_id" = (SELECT CAST("identity_views"."current_tenant"() AS integer)) THEN "org_id" ELSE NULL::integer END AS "org_id"
+FROM "identity"."members"
+WHERE "org_id" = (SELECT CAST("identity_views"."current_tenant"() AS integer));
 CREATE OR REPLACE TRIGGER idpviews_read_only_statement
   BEFORE INSERT OR UPDATE OR DELETE ON "identity_views"."IdpMember"
   FOR EACH STATEMENT EXECUTE FUNCTION "identity_views"."idpviews_reject_write"();
 CREATE OR REPLACE TRIGGER idpviews_read_only
   INSTEAD OF INSERT OR UPDATE OR DELETE ON "identity_views"."IdpMember"
   FOR EACH ROW EXECUTE FUNCTION "identity_views"."idpviews_reject_write"();
-COMMENT ON VIEW "identity_views"."IdpMember" IS 'Generated by idpviews from IDP model Member (identity.members); read-only, rows limited to the tenant in setting idpviews.tenant_id. Do not edit: regenerate with `idpviews generate`.';
+COMMENT ON VIEW "identity_views"."IdpMember" IS 'Generated by idpviews from IDP model Member (identity.members); read-only, rows limited to the tenant declared with set_tenant() in the current transaction. Do not edit: regenerate with `idpviews generate`.';
 
 COMMIT;
