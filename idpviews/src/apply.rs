@@ -471,15 +471,21 @@ async fn attempt<C: Conn>(
         .map_err(Error::db("reading the views schema"))?;
     let viewdefs = record::live_viewdefs(conn, schema, None).await?;
     let statements = package_statements(package, script);
-    let plan = plan(
+    let mut plan = plan(
         package,
         &live,
         applied_record.as_ref(),
         &viewdefs,
         &statements,
     )?;
-    if plan.newer.is_some()
-        || (!plan.run_preamble && plan.touch.is_empty() && repaired.is_empty())
+    // a view the repair step restored was replaced, though it now matches
+    for (view, change) in &mut plan.views {
+        let prefix = format!("view {view}: ");
+        if *change == ViewChange::Unchanged && repaired.iter().any(|r| r.starts_with(&prefix)) {
+            *change = ViewChange::Replaced;
+        }
+    }
+    if plan.newer.is_some() || (!plan.run_preamble && plan.touch.is_empty() && repaired.is_empty())
     {
         return Ok(Applied {
             schema: schema.clone(),

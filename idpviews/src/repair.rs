@@ -23,8 +23,8 @@
 
 use crate::db::{qualified, quote_ident, Conn};
 use crate::verify::{self, FindingKind, Severity, VerifyReport, REJECT_WRITE_FUNCTION};
-use idpviews_build::generate::{CURRENT_TENANT_FUNCTION, SET_TENANT_FUNCTION};
 use crate::{Error, Package};
+use idpviews_build::generate::{CURRENT_TENANT_FUNCTION, SET_TENANT_FUNCTION};
 
 /// The `lock_timeout` repairs use when the session has none.
 pub const REPAIR_LOCK_TIMEOUT: &str = "5s";
@@ -39,7 +39,12 @@ pub(crate) async fn repair<C: Conn>(conn: &mut C, package: &Package) -> Result<V
     let record_explains = crate::record::read_text(conn, schema)
         .await
         .map_err(Error::db("reading the applied record"))?
-        .is_some_and(|text| matches!(crate::record::AppliedRecord::from_comment(&text), Ok(Some(_))));
+        .is_some_and(|text| {
+            matches!(
+                crate::record::AppliedRecord::from_comment(&text),
+                Ok(Some(_))
+            )
+        });
     let mut actions: Vec<(String, String)> = Vec::new(); // (what, SQL)
     let mut refused = Vec::new();
     let func = format!("{}()", qualified(schema, REJECT_WRITE_FUNCTION));

@@ -943,7 +943,8 @@ fn query_tree_problems(
         (":setOperations <>", "UNION/INTERSECT/EXCEPT"),
     ];
     for (plain, what) in PLAIN {
-        if !tree.contains(plain) && !(tenant && plain == ":hasSubLinks false") {
+        let expected = tenant && plain == ":hasSubLinks false";
+        if !expected && !tree.contains(plain) {
             problems.push(format!("has {what}"));
         }
     }
@@ -972,15 +973,22 @@ fn query_tree_problems(
     for entry in list.split("{TARGETENTRY :expr ").skip(1) {
         let mut expr = entry.split(" :resno ").next().unwrap_or_default();
         if tenant && expr.starts_with("{CASEEXPR ") {
-            // the mask: one WHEN, its result the column, ELSE a NULL constant
+            // the mask: one WHEN, its result the column, ELSE a NULL of the
+            // column's type (a constant, or a length coercion of constants)
             let result = expr
                 .split_once(" :result ")
                 .and_then(|(_, r)| r.split_once(" :defresult "));
+            let constant = |default: &str| {
+                default.contains(":constisnull true ")
+                    && default
+                        .match_indices('{')
+                        .all(|(i, _)| default[i..].starts_with("{CONST ") || i == 0)
+                    && (default.starts_with("{CONST ")
+                        || default.starts_with("{FUNCEXPR ") && default.contains(":funcformat 1 "))
+            };
             match result {
                 Some((result, default))
-                    if expr.matches("{CASEWHEN ").count() == 1
-                        && default.starts_with("{CONST ")
-                        && default.contains(":constisnull true ") =>
+                    if expr.matches("{CASEWHEN ").count() == 1 && constant(default) =>
                 {
                     expr = result
                 }
@@ -1426,6 +1434,7 @@ mod tests {
         let manifest = |owner| Manifest {
             generated: String::new(),
             format: idpviews_build::manifest::MANIFEST_FORMAT,
+            package_hash: String::new(),
             generator: "test".into(),
             schema: "idp_views".into(),
             files: Default::default(),

@@ -421,8 +421,9 @@ fn edit(path: &Path, f: impl FnOnce(&str) -> String) {
 }
 
 /// A repair waits for its locks a bounded time: behind a transaction that
-/// holds the view, apply (with no `lock_timeout` of its own) gives up with
-/// a lock timeout instead of queueing every reader behind it.
+/// holds the view, apply (in a session with no `lock_timeout`) gives up
+/// after its own lock timeout and retries, naming the blocker
+/// (`Error::Blocked`), instead of queueing every reader behind it.
 #[test]
 fn a_repair_waits_for_locks_a_bounded_time() {
     let db = idp_db();
@@ -441,9 +442,21 @@ fn a_repair_waits_for_locks_a_bounded_time() {
         .unwrap();
     c.batch_execute("SET lock_timeout = 0").unwrap();
     // (without the bound this would wait for the reader forever)
-    let e = idpviews::apply(&mut c, &package).expect_err("the repair cannot take its lock");
-    assert_eq!(e.sqlstate(), Some("55P03"), "{e}");
-    assert!(e.to_string().contains("rule \"sneaky\" dropped"), "{e}");
+    let options = idpviews::ApplyOptions::default()
+        .lock_timeout(std::time::Duration::from_millis(300))
+        .retries(1)
+        .backoff(std::time::Duration::from_millis(10));
+    let e = idpviews::apply_with(&mut c, &package, &options)
+        .expect_err("the repair cannot take its lock");
+    let idpviews::Error::Blocked(blocked) = &e else {
+        panic!("not blocked: {e}");
+    };
+    assert_eq!(blocked.attempts, 2, "{e}");
+    assert!(
+        e.to_string()
+            .contains(r#"holds AccessShareLock on idp_views."IdpTenant""#),
+        "{e}"
+    );
     tx.rollback().unwrap();
     // the session's own setting is left as it was
     let timeout: String = c.query_one("SHOW lock_timeout", &[]).unwrap().get(0);
@@ -457,8 +470,9 @@ fn a_repair_waits_for_locks_a_bounded_time() {
 }
 
 /// The applied record tells a newer package from a hand change: a service
-/// built against the older package passes (warnings naming the applied
-/// package); the same column added by hand is an error.
+/// built against the older package passes (a note naming the applied
+/// package, a warning per column it added); the same column added by hand
+/// is an error.
 #[test]
 fn a_newer_package_is_not_a_hand_change() {
     let db = idp_db();
@@ -475,7 +489,9 @@ fn a_newer_package_is_not_a_hand_change() {
     let text = report.to_string();
     let applied = new.manifest.package_hash();
     assert!(
-        text.contains(&format!("the applied package is {applied}")),
+        text.contains(&format!(
+            "a newer package that extends this one is applied ({applied}"
+        )),
         "{text}"
     );
     assert!(
@@ -503,4 +519,66 @@ fn a_newer_package_is_not_a_hand_change() {
         ),
         "{report}"
     );
+}
+
+/// A tenant-isolated view (the flattened view with the tenant filter and
+/// masks) changed by hand: the filter OR-ed with `true`, a mask reading
+/// the password. `verify` names it, `apply` restores it, and afterwards a
+/// tenant sees only its own rows and no secret.
+#[test]
+fn a_tampered_tenant_view_is_reported_and_repaired() {
+    let db = idp_db();
+    let package = package(&views_tenant(&db));
+    let mut c = db.connect();
+    idpviews::apply(&mut c, &package).expect("first apply");
+    let report = idpviews::verify(&mut c, &package).unwrap();
+    assert!(report.is_ok() && report.warnings() == 0, "{report}");
+    let def: String = c
+        .query_one(
+            r#"SELECT pg_get_viewdef('idp_views."IdpUser"'::regclass)"#,
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let def = def.trim().trim_end_matches(';');
+    let password_mask = def.replacen(r#"THEN "User".email"#, r#"THEN "User".password"#, 1);
+    assert_ne!(password_mask, def, "the mask pattern changed:\n{def}");
+    for (tampered, needle) in [
+        (format!("{def} OR true"), "tenant isolation is off"),
+        (
+            password_mask,
+            "reads source column \"password\", which the package does not allowlist",
+        ),
+    ] {
+        c.batch_execute(&format!(
+            r#"CREATE OR REPLACE VIEW idp_views."IdpUser" AS {tampered}"#
+        ))
+        .unwrap();
+        assert_verify_fails(&mut c, &package, "view IdpUser", needle);
+        let applied = idpviews::apply(&mut c, &package).expect("apply repairs");
+        assert!(
+            applied
+                .repaired
+                .iter()
+                .any(|r| r.starts_with("view IdpUser: definition restored")),
+            "{applied}"
+        );
+        let report = idpviews::verify(&mut c, &package).unwrap();
+        assert!(report.is_ok() && report.warnings() == 0, "{report}");
+        let mut tx = c.transaction().unwrap();
+        idpviews::tenant::set_tenant(&mut tx, TENANT_A).unwrap();
+        let rows = tx
+            .query(
+                r#"SELECT to_jsonb(v)::text FROM idp_views."IdpUser" v"#,
+                &[],
+            )
+            .unwrap();
+        assert_eq!(rows.len(), USERS_A.len());
+        for r in rows {
+            let json: String = r.get(0);
+            assert!(!json.contains("secret-hash"), "a secret: {json}");
+            assert!(json.contains(TENANT_A), "another tenant's row: {json}");
+        }
+        tx.rollback().unwrap();
+    }
 }
