@@ -12,13 +12,16 @@
 //! the view reads only its source table, each column is exactly the
 //! same-named allowlisted source column (read from the view's query tree in
 //! `pg_rewrite` and its dependencies in `pg_depend`: no `WHERE`, join,
-//! subquery, `LIMIT`, aggregate or function), its `pg_get_viewdef` is the one
+//! subquery, `LIMIT`, aggregate or function; a tenant-isolated view's filter,
+//! masks and `current_tenant()` call are expected, their exact form is the
+//! tenant check's), its `pg_get_viewdef` is the one
 //! recorded when it was applied (the applied record, [`crate::record`]), the
 //! two read-only triggers are the package's and no other trigger or rule
 //! exists, and the trigger function is the package's (body, language,
 //! `SECURITY INVOKER`, no settings, owned by the schema owner). A column the
 //! package does not have is an error unless the applied record explains it
-//! (a newer package was applied).
+//! (a newer package that extends this one was applied: the same rule as
+//! `apply`'s no-op, reported as a [`Severity::Note`]).
 //!
 //! Only the system catalogs are read (no privilege on `idp` is needed, and
 //! nothing is written): a product role can verify at start-up.
