@@ -461,10 +461,17 @@ async fn attempt<C: Conn>(
     let newer_applied = applied_record.as_ref().is_some_and(|r| {
         r.package_hash != package.manifest.package_hash() && extends(&r.manifest, &package.manifest)
     });
+    let repair_started = Instant::now();
     let repaired = if newer_applied {
         Vec::new()
     } else {
         crate::repair::repair(conn, package).await?
+    };
+    // a repair's lock waits count against the attempt's one budget
+    let budget_started = if repaired.is_empty() {
+        None
+    } else {
+        Some(repair_started)
     };
     let live = catalog::relations(conn, schema)
         .await
@@ -500,8 +507,8 @@ async fn attempt<C: Conn>(
     // in package order, one group per view, each with what is left of one
     // lock_timeout budget: a reader of any of those views waits at most that
     // long behind this apply. (Not `LOCK TABLE`: on a view it also locks the
-    // IDP tables under it.)
-    let started = Instant::now();
+    // IDP tables under it.) What a repair waited is already spent.
+    let started = budget_started.unwrap_or_else(Instant::now);
     let mut groups: Vec<(Option<&str>, Vec<&str>)> = Vec::new();
     for (view, text) in &statements {
         let run = match view {
