@@ -15,6 +15,11 @@
 //! with the list and the transaction rolls back: `apply` never succeeds
 //! leaving such a view.
 //!
+//! A view that lacks columns of the package is an upgrade, not a hand
+//! change: it is left to `apply`'s plan, which runs the package's
+//! statements for it (or refuses a change `CREATE OR REPLACE VIEW` cannot
+//! make).
+//!
 //! Only the catalogs are read when nothing is wrong: no lock is taken. When
 //! something is, the repair statements run under a bounded `lock_timeout`
 //! (the session's own — `apply` sets its `lock_timeout` option for the
@@ -135,6 +140,12 @@ pub(crate) async fn repair<C: Conn>(conn: &mut C, package: &Package) -> Result<V
                 _ => {}
             }
         }
+        if upgrading(&checked.findings) {
+            // columns of this package are missing: an upgrade, which apply's
+            // plan makes from the package's statements (or refuses), not a
+            // hand change to undo here
+            continue;
+        }
         let Some(block) = block.filter(|_| recreate || replace || triggers) else {
             if recreate || replace || triggers {
                 refused.push(format!(
@@ -233,7 +244,7 @@ pub(crate) async fn repair<C: Conn>(conn: &mut C, package: &Package) -> Result<V
 /// columns, foreign triggers, rules, the function), one line each.
 fn unrepaired(report: &VerifyReport) -> Vec<String> {
     let mut out = Vec::new();
-    for o in &report.objects {
+    for o in report.objects.iter().filter(|o| !upgrading(&o.findings)) {
         for f in &o.findings {
             let safety = matches!(
                 f.kind,
@@ -252,6 +263,14 @@ fn unrepaired(report: &VerifyReport) -> Vec<String> {
         }
     }
     out
+}
+
+/// A view that lacks columns of the package is being upgraded (the plan
+/// appends them by running the package's statements for the view).
+fn upgrading(findings: &[crate::Finding]) -> bool {
+    findings
+        .iter()
+        .any(|f| matches!(f.kind, FindingKind::MissingColumn { .. }))
 }
 
 fn push_once(actions: &mut Vec<(String, String)>, what: String, sql: String) {

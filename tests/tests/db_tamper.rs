@@ -582,3 +582,28 @@ fn a_tampered_tenant_view_is_reported_and_repaired() {
         tx.rollback().unwrap();
     }
 }
+
+/// An upgrade is not a repair: appending a column to a tenant-isolated
+/// view (its masks then differ from the new package's) is planned as an
+/// append by `apply`, not "restored" by the repair step.
+#[test]
+fn appending_to_a_tenant_view_is_an_upgrade_not_a_repair() {
+    let db = idp_db();
+    let mut c = db.connect();
+    idpviews::apply(&mut c, &package(VIEWS_TENANT)).expect("first apply");
+    let appended = VIEWS_TENANT.replace(r#""createdAt"]"#, r#""createdAt", "nickname"]"#);
+    assert_ne!(appended, VIEWS_TENANT);
+    let package = package(&appended);
+    let applied = idpviews::apply(&mut c, &package).expect("the upgrade");
+    assert!(applied.repaired.is_empty(), "{applied}");
+    assert_eq!(
+        applied.views[0],
+        (
+            "IdpUser".to_owned(),
+            idpviews::ViewChange::Appended(vec!["nickname".to_owned()])
+        ),
+        "{applied}"
+    );
+    let report = idpviews::verify(&mut c, &package).unwrap();
+    assert!(report.is_ok() && report.warnings() == 0, "{report}");
+}
