@@ -80,7 +80,7 @@ fn fixture(dir: &Path) {
     sql.push_str("COMMIT;\n");
     std::fs::write(pkg.join(PRISMA_FILE), &prisma).unwrap();
     std::fs::write(pkg.join(SQL_FILE), &sql).unwrap();
-    let manifest = Manifest {
+    let mut manifest = Manifest {
         generated: String::new(),
         format: MANIFEST_FORMAT,
         generator: "bench".into(),
@@ -89,10 +89,12 @@ fn fixture(dir: &Path) {
             (PRISMA_FILE.to_string(), content_hash(prisma.as_bytes())),
             (SQL_FILE.to_string(), content_hash(sql.as_bytes())),
         ]),
+        package_hash: String::new(),
         views,
         enums: Vec::new(),
         relations: Vec::new(),
     };
+    manifest.seal();
     std::fs::write(pkg.join(MANIFEST_FILE), manifest.to_json()).unwrap();
 
     let schema = dir.join("prisma/schema");

@@ -10,12 +10,30 @@
 //!
 //! JSON, pretty-printed, fields in declaration order, lists in a defined
 //! order: same inputs, same bytes.
+//!
+//! Integrity: the manifest lists the sha256 of every package file and, since
+//! format 2, its own identity ([`Manifest::package_hash`], the hash of its
+//! canonical content without that field and without product relations).
+//! Every reader of a package checks both with [`Manifest::check_self`] and
+//! [`Manifest::check_file`] (or [`Manifest::check_files`]) and refuses a
+//! mismatch. The hashes detect an edited or truncated file and accidents;
+//! they cannot detect someone who rewrites every file consistently (the
+//! generator is public). The stronger anchor is the manifest compiled into a
+//! service binary: `verify` compares the database with that copy.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of the manifest format. Bump on incompatible changes.
-pub const MANIFEST_FORMAT: u32 = 1;
+///
+/// - 1: the first format.
+/// - 2: adds `package_hash`, the manifest's own hash. Readers still parse
+///   format 1 (the field is optional) but [`Manifest::check_self`] refuses
+///   it: a package without its self-hash must be regenerated.
+pub const MANIFEST_FORMAT: u32 = 2;
+
+/// The oldest format [`Manifest::check_self`] accepts.
+pub const MANIFEST_FORMAT_MIN_CHECKED: u32 = 2;
 
 pub use crate::files::{MANIFEST_FILE, OUT_MANIFEST_FILE, PRISMA_FILE, SQL_FILE};
 
@@ -40,6 +58,16 @@ pub struct FormatError {
 
 impl std::fmt::Display for FormatError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.found < MANIFEST_FORMAT {
+            return write!(
+                f,
+                "manifest format {} is older than the format {MANIFEST_FORMAT} this idpviews \
+                 reads (format 2 added the manifest's own hash): regenerate the package with \
+                 `idpviews generate --schema ... --config ... --out ...` (products: update the \
+                 vendored package)",
+                self.found
+            );
+        }
         write!(
             f,
             "manifest format {} is not the format {MANIFEST_FORMAT} this idpviews reads: \
@@ -92,6 +120,12 @@ pub struct Manifest {
     pub schema: String,
     /// Content hashes of the package files, `file name -> "sha256:<hex>"`.
     pub files: BTreeMap<String, String>,
+    /// The manifest's own hash (format 2): [`Manifest::package_hash`], the
+    /// `sha256:<hex>` of this manifest's canonical JSON without this field
+    /// and without product relations. Written by the generator
+    /// ([`Manifest::seal`]), checked by [`Manifest::check_self`].
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub package_hash: String,
     /// The views, in allowlist order.
     pub views: Vec<ManifestView>,
     /// Enums used by exposed columns, sorted by name.
@@ -232,18 +266,110 @@ impl Manifest {
         serde_json::from_str(text).map_err(ManifestError::Json)
     }
 
+    /// Parses the previous package's manifest for the generator's
+    /// breaking-change guard: any format up to this one (format 1 is format
+    /// 2 without the self-hash), so upgrading idpviews does not lose the
+    /// guard. Nothing else may read a manifest without [`check_format`].
+    pub fn from_previous_json(text: &str) -> Result<Manifest, ManifestError> {
+        #[derive(Deserialize)]
+        struct Head {
+            format: u32,
+        }
+        if let Ok(head) = serde_json::from_str::<Head>(text) {
+            if head.format > MANIFEST_FORMAT {
+                return Err(ManifestError::Format(FormatError { found: head.format }));
+            }
+        }
+        serde_json::from_str(text).map_err(ManifestError::Json)
+    }
+
     /// The package's identity, `sha256:<hex>` of the canonical manifest
     /// (its on-disk JSON without product relations). The manifest lists the
     /// hashes of the package files, so this covers the whole package: the
     /// vendored `idp-views.lock`, a build script's `views.json` and the
     /// runtime's compiled-in copy of the same package give the same value.
+    ///
+    /// The `package_hash` field (the self-hash) does not count: a sealed
+    /// manifest's `package_hash` field equals this value.
     pub fn package_hash(&self) -> String {
-        if self.relations.is_empty() {
+        if self.relations.is_empty() && self.package_hash.is_empty() {
             return content_hash(self.to_json().as_bytes());
         }
         let mut package = self.clone();
         package.relations.clear();
+        package.package_hash.clear();
         content_hash(package.to_json().as_bytes())
+    }
+
+    /// Writes the self-hash (`package_hash` field): what the generator does
+    /// last, after every other field is final.
+    pub fn seal(&mut self) {
+        self.package_hash = self.package_hash();
+    }
+
+    /// The manifest itself is intact: a format this code reads, a self-hash,
+    /// and the self-hash matches the content. `name` is the file it was read
+    /// from (for the error).
+    pub fn check_self(&self, name: &str) -> Result<(), IntegrityError> {
+        let problem = if self.format > MANIFEST_FORMAT {
+            format!(
+                "has manifest format {}, this idpviews reads formats up to {MANIFEST_FORMAT}: \
+                 upgrade idpviews to the version the IDP generated the package with",
+                self.format
+            )
+        } else if self.format < MANIFEST_FORMAT_MIN_CHECKED || self.package_hash.is_empty() {
+            format!(
+                "has manifest format {} without its own hash (`package_hash`): it was generated by \
+                 an older idpviews-build; {REGENERATE}",
+                self.format
+            )
+        } else {
+            let actual = self.package_hash();
+            if actual == self.package_hash {
+                return Ok(());
+            }
+            format!(
+                "was modified: its content hashes to {actual}, its `package_hash` says {}; \
+                 {REGENERATE}",
+                self.package_hash
+            )
+        };
+        Err(IntegrityError {
+            file: name.to_owned(),
+            problem,
+        })
+    }
+
+    /// A package file (`create-idp-views.sql`, `idp-views.prisma`) matches
+    /// the hash the manifest lists for it.
+    pub fn check_file(&self, name: &str, bytes: &[u8]) -> Result<(), IntegrityError> {
+        let actual = content_hash(bytes);
+        let problem = match self.files.get(name) {
+            Some(expected) if *expected == actual => return Ok(()),
+            Some(expected) => format!(
+                "was modified: its content hashes to {actual}, `{MANIFEST_FILE}` lists {expected}; \
+                 {REGENERATE}"
+            ),
+            None => format!("is not listed in `{MANIFEST_FILE}`; {REGENERATE}"),
+        };
+        Err(IntegrityError {
+            file: name.to_owned(),
+            problem,
+        })
+    }
+
+    /// [`Manifest::check_self`], then [`Manifest::check_file`] for each of
+    /// `files` (name, content): the whole check a package reader makes.
+    pub fn check_files(
+        &self,
+        manifest_name: &str,
+        files: &[(&str, &[u8])],
+    ) -> Result<(), IntegrityError> {
+        self.check_self(manifest_name)?;
+        for (name, bytes) in files {
+            self.check_file(name, bytes)?;
+        }
+        Ok(())
     }
 
     pub fn view(&self, name: &str) -> Option<&ManifestView> {
@@ -260,6 +386,29 @@ impl ManifestView {
         self.columns.iter().find(|c| c.field == field)
     }
 }
+
+/// How to get an intact package back, for integrity errors.
+pub const REGENERATE: &str = "never edit a views package: regenerate it in the IDP with \
+`idpviews generate --schema <prisma> --config idp-views.toml --out <package dir>`, or re-vendor it \
+in the product (`git -C <package dir> checkout -- .` / `git submodule update`)";
+
+/// A package file does not match its hash in the manifest, or the manifest
+/// does not match its own hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntegrityError {
+    /// The file, e.g. `create-idp-views.sql` (or a path).
+    pub file: String,
+    /// What is wrong and how to fix it.
+    pub problem: String,
+}
+
+impl std::fmt::Display for IntegrityError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "views package file `{}` {}", self.file, self.problem)
+    }
+}
+
+impl std::error::Error for IntegrityError {}
 
 /// `sha256:<hex>` of some bytes: the form used in [`Manifest::files`].
 pub fn content_hash(bytes: &[u8]) -> String {
@@ -285,6 +434,7 @@ mod tests {
             generator: "idpviews-build 0.1.0".into(),
             schema: "idp_views".into(),
             files: BTreeMap::from([("a".into(), content_hash(b"abc"))]),
+            package_hash: String::new(),
             views: vec![ManifestView {
                 name: "IdpUser".into(),
                 model: "User".into(),
@@ -348,6 +498,39 @@ mod tests {
             Manifest::from_json("{"),
             Err(ManifestError::Json(_))
         ));
+        // the self-hash
+        let mut sealed = m.clone();
+        sealed.seal();
+        assert_eq!(sealed.package_hash, hash, "the self-hash does not count");
+        assert_eq!(sealed.package_hash(), hash);
+        sealed.check_self("idp-views.lock").unwrap();
+        let e = m.check_self("idp-views.lock").unwrap_err();
+        assert!(e.to_string().contains("without its own hash"), "{e}");
+        let mut tampered = sealed.clone();
+        tampered.views[0].columns[0].column = "password".into();
+        let e = tampered.check_self("idp-views.lock").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("views package file `idp-views.lock` was modified"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("idpviews generate"), "{e}");
+        let mut future = sealed.clone();
+        future.format = MANIFEST_FORMAT + 1;
+        assert!(future
+            .check_self("x")
+            .unwrap_err()
+            .problem
+            .contains("upgrade"));
+        sealed.check_file("a", b"abc").unwrap();
+        let e = sealed.check_file("a", b"abd").unwrap_err();
+        assert!(e.to_string().contains("`a` was modified"), "{e}");
+        assert!(sealed.check_file("b", b"abc").is_err());
+        assert_eq!(
+            Manifest::from_json(&sealed.to_json()).unwrap(),
+            sealed,
+            "round trip with the self-hash"
+        );
         assert_eq!(
             content_hash(b"abc"),
             "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

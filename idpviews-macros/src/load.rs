@@ -133,6 +133,11 @@ fn read_manifest(path: &Path) -> Result<Arc<Manifest>, String> {
             format!("`{}` is not a valid views manifest: {e}", path.display())
         }
     })?;
+    // integrity: the embedded package is checked again at run time
+    // (`Package::from_parts`, with the SQL); fail the build early instead
+    manifest
+        .check_self(&path.display().to_string())
+        .map_err(|e| e.to_string())?;
     let manifest = Arc::new(manifest);
     if let Some((mtime, len)) = stamp {
         CACHE

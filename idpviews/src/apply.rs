@@ -8,7 +8,13 @@
 //!
 //! 1. the package's transaction-level advisory lock (services starting at
 //!    once apply one after the other);
-//! 2. the plan, from the catalogs and the applied record
+//! 2. the repair step ([`crate::repair`], not when a newer package that
+//!    extends this one is applied): what `verify` finds broken (trigger
+//!    function, triggers, owner, view definition, tenant functions, foreign
+//!    rules and triggers) is restored from the package, or the apply is
+//!    refused with the list ([`Error::Refused`]); catalog reads only when
+//!    nothing is wrong, the attempt's `lock_timeout` otherwise;
+//! 3. the plan, from the catalogs and the applied record
 //!    ([`crate::record`]) only — no lock on any view: a view whose package
 //!    statement and live definition both match the record is left
 //!    untouched; when every view matches, nothing else runs. When the
@@ -16,8 +22,6 @@
 //!    (appended columns, added views, added enum labels), nothing runs
 //!    either. A change `CREATE OR REPLACE VIEW` cannot make is refused, by
 //!    name, before anything runs;
-//! 3. the repair step: what `verify`'s catalog checks find broken is
-//!    re-created too;
 //! 4. the package statements of the views that change (and the package's
 //!    shared statements) run view by view, each group with what is left of
 //!    one `lock_timeout` budget (`CREATE OR REPLACE VIEW` takes `ACCESS
@@ -106,12 +110,15 @@ pub struct Applied {
     pub newer: Option<NewerPackage>,
     /// Attempts made (1 unless a lock wait timed out).
     pub attempts: u32,
+    /// What the repair step restored before applying (hand changes undone,
+    /// see [`crate::repair`]), one line each.
+    pub repaired: Vec<String>,
 }
 
 impl Applied {
     /// Whether the database was left exactly as it was.
     pub fn is_noop(&self) -> bool {
-        self.views.iter().all(|(_, c)| *c == ViewChange::Unchanged)
+        self.repaired.is_empty() && self.views.iter().all(|(_, c)| *c == ViewChange::Unchanged)
     }
 }
 
@@ -158,6 +165,9 @@ impl fmt::Display for Applied {
                 ""
             }
         )?;
+        for repair in &self.repaired {
+            writeln!(f, "  repaired {repair}")?;
+        }
         for (view, change) in &self.views {
             match change {
                 ViewChange::Created => writeln!(f, "  {view}: created")?,
@@ -437,15 +447,36 @@ async fn attempt<C: Conn>(
         });
     }
 
-    let live = catalog::relations(conn, schema)
-        .await
-        .map_err(Error::db("reading the views schema"))?;
     let applied_record = match record::read(conn, schema).await {
         Ok(r) => r,
         // an unreadable record is rewritten like a missing one
         Err(Error::Package(_)) => None,
         Err(e) => return Err(e.into()),
     };
+    // The repair step (`crate::repair`): what `verify` finds broken is
+    // restored from the package, or the apply is refused with the list.
+    // Catalog reads only (no lock) when nothing is wrong; its statements run
+    // under this attempt's `lock_timeout`. Skipped when the record names a
+    // newer package that extends this one: this package does not restore
+    // that package's views (the plan decides between a no-op and a refusal).
+    let newer_applied = applied_record.as_ref().is_some_and(|r| {
+        r.package_hash != package.manifest.package_hash() && extends(&r.manifest, &package.manifest)
+    });
+    let repair_started = Instant::now();
+    let repaired = if newer_applied {
+        Vec::new()
+    } else {
+        crate::repair::repair(conn, package).await?
+    };
+    // a repair's lock waits count against the attempt's one budget
+    let budget_started = if repaired.is_empty() {
+        None
+    } else {
+        Some(repair_started)
+    };
+    let live = catalog::relations(conn, schema)
+        .await
+        .map_err(Error::db("reading the views schema"))?;
     let viewdefs = record::live_viewdefs(conn, schema, None).await?;
     let statements = package_statements(package, script);
     let mut plan = plan(
@@ -455,15 +486,21 @@ async fn attempt<C: Conn>(
         &viewdefs,
         &statements,
     )?;
-    if plan.newer.is_none() {
-        repair(conn, package, &mut plan).await?;
+    // a view the repair step restored was replaced, though it now matches
+    for (view, change) in &mut plan.views {
+        let prefix = format!("view {view}: ");
+        if *change == ViewChange::Unchanged && repaired.iter().any(|r| r.starts_with(&prefix)) {
+            *change = ViewChange::Replaced;
+        }
     }
-    if plan.newer.is_some() || (!plan.run_preamble && plan.touch.is_empty()) {
+    if plan.newer.is_some() || (!plan.run_preamble && plan.touch.is_empty() && repaired.is_empty())
+    {
         return Ok(Applied {
             schema: schema.clone(),
             views: plan.views,
             newer: plan.newer,
             attempts: 0,
+            repaired,
         });
     }
 
@@ -471,8 +508,8 @@ async fn attempt<C: Conn>(
     // in package order, one group per view, each with what is left of one
     // lock_timeout budget: a reader of any of those views waits at most that
     // long behind this apply. (Not `LOCK TABLE`: on a view it also locks the
-    // IDP tables under it.)
-    let started = Instant::now();
+    // IDP tables under it.) What a repair waited is already spent.
+    let started = budget_started.unwrap_or_else(Instant::now);
     let mut groups: Vec<(Option<&str>, Vec<&str>)> = Vec::new();
     for (view, text) in &statements {
         let run = match view {
@@ -537,6 +574,7 @@ async fn attempt<C: Conn>(
         views: plan.views,
         newer: None,
         attempts: 0,
+        repaired,
     })
 }
 
@@ -574,44 +612,6 @@ fn create_statement<'p>(statements: &[(Option<&'p str>, &'p str)], view: &str) -
             let upper = s.get(..30).unwrap_or(s).to_ascii_uppercase();
             upper.starts_with("CREATE OR REPLACE VIEW") || upper.starts_with("CREATE VIEW")
         })
-}
-
-/// The repair step: what `verify` (catalog reads only, no lock on a view)
-/// finds wrong with views the plan leaves untouched. A view with an error
-/// (e.g. its read-only trigger dropped) is re-created from the package like
-/// a changed view; any error re-runs the package's shared statements (e.g.
-/// the tenant row-level security setup).
-///
-/// Repair slot (#11): `crate::repair` replaces or refines this (restore or
-/// refuse per finding); it may add views to `plan.touch`/`plan.lock` and set
-/// `plan.run_preamble`.
-async fn repair<C: Conn>(conn: &mut C, package: &Package, plan: &mut Plan) -> Result<(), Error> {
-    let live = crate::verify::read_live(conn, &package.manifest)
-        .await
-        .map_err(Error::db("reading the database catalog"))?;
-    let report = crate::verify::check(&package.manifest, &live);
-    if report.is_ok() {
-        return Ok(());
-    }
-    plan.run_preamble = true;
-    for object in &report.objects {
-        let broken = object
-            .findings
-            .iter()
-            .any(|f| f.severity == crate::Severity::Error);
-        let Some(view) = object.object.strip_prefix("view ") else {
-            continue;
-        };
-        if !broken || plan.touch.contains(view) || package.manifest.view(view).is_none() {
-            continue;
-        }
-        plan.touch.insert(view.to_owned());
-        plan.lock.push(view.to_owned());
-        if let Some(entry) = plan.views.iter_mut().find(|(v, _)| v == view) {
-            entry.1 = ViewChange::Replaced;
-        }
-    }
-    Ok(())
 }
 
 /// What an attempt will do.

@@ -22,6 +22,9 @@ pub enum Error {
     /// The live database does not match the package (see
     /// [`VerifyReport::into_result`]).
     Verify(Box<VerifyReport>),
+    /// `apply` found changes to the views it does not repair (or could not
+    /// repair them): nothing was changed. One line per problem.
+    Refused(Vec<String>),
     /// The package itself is malformed (e.g. unbalanced `BEGIN`/`COMMIT`).
     Package(String),
     /// A name given by the caller is not usable (e.g. an empty role name).
@@ -80,6 +83,18 @@ impl fmt::Display for Error {
                 )
             }
             Error::Verify(report) => write!(f, "{report}"),
+            Error::Refused(problems) => {
+                writeln!(
+                    f,
+                    "cannot apply the views package: {} problem(s) in the database that apply does \
+                     not repair; nothing was changed",
+                    problems.len()
+                )?;
+                for p in problems {
+                    writeln!(f, "  - {p}")?;
+                }
+                write!(f, "fix: see each problem, then apply again")
+            }
             Error::Package(msg) => write!(f, "invalid views package: {msg}"),
             Error::InvalidInput(msg) => f.write_str(msg),
             Error::Blocked(blocked) => write!(f, "{blocked}"),

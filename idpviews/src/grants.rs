@@ -240,6 +240,7 @@ mod tests {
             generator: "test".into(),
             schema: "idp_views".into(),
             files: Default::default(),
+            package_hash: String::new(),
             views: vec![ManifestView {
                 name: "IdpUser".into(),
                 model: "User".into(),

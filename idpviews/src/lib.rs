@@ -11,6 +11,7 @@ pub mod grants;
 pub mod migration;
 pub mod package;
 pub mod record;
+mod repair;
 pub mod replica;
 pub mod row;
 #[cfg(feature = "sqlx")]

@@ -1,7 +1,7 @@
 //! A views package as a service sees it: the manifest it was compiled
 //! against and the SQL that creates the views.
 
-use crate::manifest::{Manifest, MANIFEST_FILE, OUT_MANIFEST_FILE, SQL_FILE};
+use crate::manifest::{Manifest, MANIFEST_FILE, OUT_MANIFEST_FILE, PRISMA_FILE, SQL_FILE};
 use std::borrow::Cow;
 use std::path::Path;
 
@@ -31,17 +31,44 @@ impl std::error::Error for PackageError {}
 
 impl Package {
     /// From the manifest JSON and the SQL text, e.g. embedded with
-    /// `include_str!` by generated code.
+    /// `include_str!` by generated code. Checks integrity: the manifest
+    /// against its own hash and the SQL against the manifest's hash of it
+    /// ([`Manifest::check_files`]); a mismatch is an error naming the file.
     pub fn from_parts(
         manifest_json: &str,
         sql: impl Into<Cow<'static, str>>,
     ) -> Result<Package, PackageError> {
-        let manifest = Manifest::from_json(manifest_json)
-            .map_err(|e| PackageError(format!("the views manifest is not valid: {e}")))?;
-        Ok(Package {
-            manifest,
-            sql: sql.into(),
-        })
+        Package::from_named_parts(MANIFEST_FILE, manifest_json, sql.into(), &[])
+    }
+
+    fn from_named_parts(
+        manifest_name: &str,
+        manifest_json: &str,
+        sql: Cow<'static, str>,
+        other_files: &[(&str, &[u8])],
+    ) -> Result<Package, PackageError> {
+        let manifest = Manifest::from_json(manifest_json).map_err(|e| {
+            // a newer format may have fields this version does not know
+            let format = serde_json::from_str::<serde_json::Value>(manifest_json)
+                .ok()
+                .and_then(|v| v.get("format")?.as_u64());
+            match format {
+                Some(f) if f > u64::from(crate::manifest::MANIFEST_FORMAT) => {
+                    PackageError(format!(
+                        "the views manifest has format {f}, this idpviews reads formats up to {}: \
+                     upgrade idpviews",
+                        crate::manifest::MANIFEST_FORMAT
+                    ))
+                }
+                _ => PackageError(format!("the views manifest is not valid: {e}")),
+            }
+        })?;
+        let mut files = vec![(SQL_FILE, sql.as_bytes())];
+        files.extend_from_slice(other_files);
+        manifest
+            .check_files(manifest_name, &files)
+            .map_err(|e| PackageError(e.to_string()))?;
+        Ok(Package { manifest, sql })
     }
 
     /// From a directory: a vendored package (`idp-views.lock` +
@@ -60,7 +87,16 @@ impl Package {
         };
         let json = read(manifest_name)?;
         let sql = read(SQL_FILE)?;
-        Package::from_parts(&json, sql)
-            .map_err(|e| PackageError(format!("{}: {}", dir.join(manifest_name).display(), e.0)))
+        // A vendored package's Prisma file is covered too (the build
+        // script's merged copy carries product relations: not the package's).
+        let prisma = if manifest_name == MANIFEST_FILE {
+            Some(read(PRISMA_FILE)?)
+        } else {
+            None
+        };
+        let others: Vec<(&str, &[u8])> =
+            prisma.iter().map(|p| (PRISMA_FILE, p.as_bytes())).collect();
+        Package::from_named_parts(manifest_name, &json, sql.into(), &others)
+            .map_err(|e| PackageError(format!("{}: {}", dir.display(), e.0)))
     }
 }

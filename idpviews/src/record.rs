@@ -17,7 +17,11 @@
 //! The two fingerprints per view let `apply` leave a view untouched when
 //! both the package statement (`sql`) and the live definition (`viewdef`,
 //! PostgreSQL's own deparse, which changes with any `CREATE OR REPLACE VIEW`
-//! or IDP rename) still match.
+//! or IDP rename) still match. `verify` compares the same `viewdef`
+//! fingerprint to tell "a newer compatible package was applied" from "someone
+//! changed the views by hand"; the record is evidence, not a trust anchor
+//! (the schema owner can rewrite it), so `verify` also checks every view's
+//! structure on its own.
 
 use crate::db::{quote_ident, Conn};
 use crate::manifest::{content_hash, Manifest};
@@ -131,6 +135,23 @@ impl AppliedRecord {
     }
 }
 
+/// The comment of `schema`, if any: the raw text behind [`read`], for
+/// readers that report a malformed record instead of failing on it
+/// (`verify`, `repair`); parse it with [`AppliedRecord::from_comment`].
+pub(crate) async fn read_text<C: Conn>(
+    conn: &mut C,
+    schema: &str,
+) -> Result<Option<String>, postgres::Error> {
+    let rows = conn
+        .query(
+            "SELECT pg_catalog.obj_description(n.oid, 'pg_namespace') \
+             FROM pg_catalog.pg_namespace n WHERE n.nspname = $1",
+            &[&schema],
+        )
+        .await?;
+    Ok(rows.first().and_then(|r| r.get::<_, Option<String>>(0)))
+}
+
 /// The applied record of `schema`, if there is one. A schema comment that
 /// is not a record (or no schema) is `Ok(None)`; a record that does not
 /// parse is [`Error::Package`].
@@ -138,15 +159,10 @@ pub(crate) async fn read<C: Conn>(
     conn: &mut C,
     schema: &str,
 ) -> Result<Option<AppliedRecord>, Error> {
-    let rows = conn
-        .query(
-            "SELECT pg_catalog.obj_description(n.oid, 'pg_namespace') \
-             FROM pg_catalog.pg_namespace n WHERE n.nspname = $1",
-            &[&schema],
-        )
+    let Some(text) = read_text(conn, schema)
         .await
-        .map_err(Error::db("reading the applied record"))?;
-    let Some(text) = rows.first().and_then(|r| r.get::<_, Option<String>>(0)) else {
+        .map_err(Error::db("reading the applied record"))?
+    else {
         return Ok(None);
     };
     AppliedRecord::from_comment(&text)

@@ -8,20 +8,36 @@
 //! or a column mask missing, `set_tenant`/`current_tenant` missing or not the
 //! package's).
 //!
+//! Exact, per view (see [`crate::repair`] for what `apply` does about it):
+//! the view reads only its source table, each column is exactly the
+//! same-named allowlisted source column (read from the view's query tree in
+//! `pg_rewrite` and its dependencies in `pg_depend`: no `WHERE`, join,
+//! subquery, `LIMIT`, aggregate or function; a tenant-isolated view's filter,
+//! masks and `current_tenant()` call are expected, their exact form is the
+//! tenant check's), its `pg_get_viewdef` is the one
+//! recorded when it was applied (the applied record, [`crate::record`]), the
+//! two read-only triggers are the package's and no other trigger or rule
+//! exists, and the trigger function is the package's (body, language,
+//! `SECURITY INVOKER`, no settings, owned by the schema owner). A column the
+//! package does not have is an error unless the applied record explains it
+//! (a newer package that extends this one was applied: the same rule as
+//! `apply`'s no-op, reported as a [`Severity::Note`]).
+//!
 //! Only the system catalogs are read (no privilege on `idp` is needed, and
 //! nothing is written): a product role can verify at start-up.
 
 use crate::catalog::{self, Relation};
 use crate::db::{run_ready, AsyncConn, Conn, SyncConn};
-use crate::manifest::{Manifest, ManifestView};
+use crate::manifest::{content_hash, Manifest, ManifestView};
+use crate::record::{self, AppliedRecord};
 use crate::{Error, Package};
 use idpviews_core::types::strip_type_modifiers;
 use std::collections::BTreeMap;
 use std::fmt;
 
 pub use idpviews_core::names::{
-    CURRENT_TENANT_BODY, CURRENT_TENANT_FUNCTION, REJECT_WRITE_FUNCTION, SET_TENANT_BODY,
-    SET_TENANT_FUNCTION, TENANT_SETTING,
+    CURRENT_TENANT_BODY, CURRENT_TENANT_FUNCTION, READ_ONLY_STATEMENT_TRIGGER, READ_ONLY_TRIGGER,
+    REJECT_WRITE_FUNCTION, SET_TENANT_BODY, SET_TENANT_FUNCTION, TENANT_SETTING,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -59,9 +75,36 @@ pub enum FindingKind {
         expected: String,
         found: String,
     },
-    /// The database view has columns the package does not know (a newer package was applied): a warning.
+    /// The database view has a column the package does not know: a warning
+    /// when the applied record explains it (a newer package was applied), an
+    /// error otherwise (added by hand).
     ExtraColumn {
         column: String,
+    },
+    /// The view's definition is not the package's: another source, a
+    /// non-allowlisted or renamed source column, a `WHERE`, a join, ...
+    Definition {
+        problem: String,
+    },
+    /// `pg_get_viewdef` differs from the one recorded when the package was
+    /// applied: the view was replaced by hand.
+    ChangedSinceApply,
+    /// A trigger the package does not create, or one of its read-only
+    /// triggers altered.
+    Trigger {
+        trigger: String,
+        problem: String,
+    },
+    /// The write-rejecting trigger function is missing or not the package's
+    /// (body, language, owner, `SECURITY` mode, settings).
+    TriggerFunction {
+        problem: String,
+    },
+    /// No applied record on the schema (applied with `psql -f` or an older
+    /// idpviews), or a malformed one, or the record of another package: a
+    /// warning (the structural checks still run).
+    Record {
+        problem: String,
     },
     MissingEnum {
         db_name: String,
@@ -93,7 +136,9 @@ pub enum FindingKind {
     /// The package is of the earlier row-level security design
     /// (`tenant_owner` in the manifest): regenerate it.
     EarlierTenantDesign,
-    /// A view in the schema that the package does not list (warning).
+    /// A view in the schema that the package does not list: a warning when
+    /// the applied record lists it (a newer package) or there is no record,
+    /// an error otherwise (created by hand).
     ExtraView,
     /// The applied record names a newer package that extends this one
     /// (note): this package reads the database correctly.
@@ -212,7 +257,7 @@ pub fn verify<C: postgres::GenericClient>(
     client: &mut C,
     package: &Package,
 ) -> Result<VerifyReport, Error> {
-    run_ready(verify_on(SyncConn(client), &package.manifest))
+    run_ready(verify_on(SyncConn(client), package))
 }
 
 /// Verifies with an async client (or transaction).
@@ -220,11 +265,12 @@ pub async fn verify_async<C: tokio_postgres::GenericClient + Sync>(
     client: &C,
     package: &Package,
 ) -> Result<VerifyReport, Error> {
-    verify_on(AsyncConn(client), &package.manifest).await
+    verify_on(AsyncConn(client), package).await
 }
 
 const TRIGGERS_SQL: &str = "\
-SELECT c.relname::text, t.tgtype::int4, t.tgenabled::text, pn.nspname::text, p.proname::text \
+SELECT c.relname::text, t.tgtype::int4, t.tgenabled::text, pn.nspname::text, p.proname::text, \
+       t.tgname::text \
 FROM pg_catalog.pg_trigger t \
 JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid \
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
@@ -241,12 +287,43 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
 WHERE n.nspname = $1 AND r.ev_type <> '1' \
 ORDER BY c.relname, r.rulename";
 
+/// Every view's definition and query tree (`pg_rewrite` is readable by every role).
 const VIEWDEFS_SQL: &str = "\
-SELECT c.relname::text, pg_catalog.pg_get_viewdef(c.oid) \
+SELECT c.relname::text, pg_catalog.pg_get_viewdef(c.oid), r.ev_action::text \
 FROM pg_catalog.pg_class c \
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-WHERE n.nspname = $1 AND c.relkind = 'v' AND c.relname = ANY($2) \
+JOIN pg_catalog.pg_rewrite r ON r.ev_class = c.oid AND r.rulename = '_RETURN' \
+WHERE n.nspname = $1 AND c.relkind = 'v' \
 ORDER BY c.relname";
+
+/// What each view's query depends on, besides itself.
+const DEPENDS_SQL: &str = "\
+SELECT c.relname::text, (d.refclassid = 'pg_catalog.pg_class'::regclass), rn.nspname::text, \
+       rc.relname::text, d.refobjsubid::int4, (d.refclassid = 'pg_catalog.pg_proc'::regclass), \
+       CASE WHEN d.refclassid <> 'pg_catalog.pg_class'::regclass \
+            THEN pg_catalog.pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) END, \
+       a.attname::text, pn.nspname::text, p.proname::text, p.pronargs::int4 \
+FROM pg_catalog.pg_class c \
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+JOIN pg_catalog.pg_rewrite r ON r.ev_class = c.oid \
+JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid \
+LEFT JOIN pg_catalog.pg_class rc ON d.refclassid = 'pg_catalog.pg_class'::regclass AND rc.oid = d.refobjid \
+LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace \
+LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = rc.oid AND a.attnum = d.refobjsubid \
+LEFT JOIN pg_catalog.pg_proc p ON d.refclassid = 'pg_catalog.pg_proc'::regclass AND p.oid = d.refobjid \
+LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace \
+WHERE n.nspname = $1 AND c.relkind = 'v' \
+  AND NOT (d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = c.oid) \
+ORDER BY 1, 3, 4, 5";
+
+/// The write-rejecting function and the views schema's owner.
+const FUNCTION_SQL: &str = "\
+SELECT p.prosrc, pg_catalog.pg_get_userbyid(p.proowner)::text, p.prosecdef, l.lanname::text, \
+       coalesce(p.proconfig, '{}')::text[], pg_catalog.pg_get_userbyid(n.nspowner)::text \
+FROM pg_catalog.pg_proc p \
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
+JOIN pg_catalog.pg_language l ON l.oid = p.prolang \
+WHERE n.nspname = $1 AND p.proname = $2 AND p.pronargs = 0";
 
 const ENUMS_SQL: &str = "\
 SELECT n.nspname::text, t.typname::text, \
@@ -279,47 +356,80 @@ pub(crate) struct TenantFunction {
     arguments: String,
 }
 
+/// The write-rejecting trigger function as the catalog holds it.
+#[derive(Debug, Clone)]
+pub(crate) struct Function {
+    source: String,
+    owner: String,
+    security_definer: bool,
+    language: String,
+    settings: Vec<String>,
+    schema_owner: String,
+}
+
+/// A trigger on a view.
+#[derive(Debug, Clone)]
+pub(crate) struct Trigger {
+    name: String,
+    tgtype: i32,
+    enabled: String,
+    fn_schema: String,
+    fn_name: String,
+}
+
+/// A dependency of a view's query on another object.
+#[derive(Debug, Clone)]
+pub(crate) struct Dependency {
+    /// On a relation (table, view, ...): its schema, name and column (0: the whole relation).
+    relation: Option<(String, String, i32)>,
+    /// On a function.
+    function: bool,
+    /// `pg_describe_object` (not for relations).
+    description: Option<String>,
+    /// On a function: its schema, name and number of arguments.
+    function_name: Option<(String, String, i32)>,
+}
+
 /// Everything [`check`] needs, read from the catalogs.
 #[derive(Debug, Default)]
 pub(crate) struct Live {
     schema_exists: bool,
     relations: BTreeMap<String, Relation>,
-    /// view -> (tgtype, enabled, function schema, function name)
-    triggers: BTreeMap<String, Vec<(i32, String, String, String)>>,
+    triggers: BTreeMap<String, Vec<Trigger>>,
     /// view -> write rules
     rules: BTreeMap<String, Vec<String>>,
+    /// view -> `pg_get_viewdef`
     viewdefs: BTreeMap<String, String>,
+    /// view -> query tree (`pg_rewrite.ev_action`)
+    trees: BTreeMap<String, String>,
+    /// view -> dependencies
+    depends: BTreeMap<String, Vec<Dependency>>,
+    /// (schema, table) -> attnum -> column name, for the columns views read
+    source_columns: BTreeMap<(String, String), BTreeMap<i32, String>>,
+    function: Option<Function>,
+    /// The applied record: `None` none, `Some(Err)` malformed.
+    record: Option<Result<AppliedRecord, String>>,
     /// (schema, type) -> labels in order
     enums: BTreeMap<(String, String), Vec<String>>,
     /// `set_tenant` and `current_tenant` in the views schema
     tenant_functions: Vec<TenantFunction>,
 }
 
-async fn verify_on<C: Conn>(mut conn: C, manifest: &Manifest) -> Result<VerifyReport, Error> {
-    let live = read_live(&mut conn, manifest)
+async fn verify_on<C: Conn>(mut conn: C, package: &Package) -> Result<VerifyReport, Error> {
+    let report = inspect(&mut conn, package).await?;
+    crate::replica::verify_tables(&mut conn, &package.manifest, report).await
+}
+
+/// Reads the catalogs and checks them: [`verify`] on any [`Conn`], for
+/// [`crate::repair`] inside the apply transaction.
+pub(crate) async fn inspect<C: Conn>(
+    conn: &mut C,
+    package: &Package,
+) -> Result<VerifyReport, Error> {
+    let live = read_live(conn, &package.manifest)
         .await
         .map_err(Error::db("reading the database catalog"))?;
-    let mut report = check(manifest, &live);
-    // A newer package that extends this one (see `apply`): say so.
-    if let Ok(Some(r)) = crate::record::read(&mut conn, &manifest.schema).await {
-        if r.package_hash != manifest.package_hash() && crate::apply::extends(&r.manifest, manifest)
-        {
-            if let Some(schema) = report.objects.first_mut() {
-                schema.findings.push(Finding {
-                    severity: Severity::Note,
-                    kind: FindingKind::NewerPackage {
-                        package_hash: r.package_hash.clone(),
-                    },
-                    message: format!(
-                        "a newer package that extends this one is applied ({}, {}); this \
-                         package reads it as is",
-                        r.package_hash, r.applied_at
-                    ),
-                });
-            }
-        }
-    }
-    crate::replica::verify_tables(&mut conn, manifest, report).await
+    Ok(check(package, &live))
 }
 
 pub(crate) async fn read_live<C: Conn>(
@@ -333,13 +443,60 @@ pub(crate) async fn read_live<C: Conn>(
         ..Live::default()
     };
     for row in conn.query(TRIGGERS_SQL, &[&schema]).await? {
-        live.triggers.entry(row.get(0)).or_default().push((
-            row.get(1),
-            row.get(2),
-            row.get(3),
-            row.get(4),
-        ));
+        live.triggers.entry(row.get(0)).or_default().push(Trigger {
+            tgtype: row.get(1),
+            enabled: row.get(2),
+            fn_schema: row.get(3),
+            fn_name: row.get(4),
+            name: row.get(5),
+        });
     }
+    for row in conn.query(VIEWDEFS_SQL, &[&schema]).await? {
+        live.viewdefs.insert(row.get(0), row.get(1));
+        live.trees.insert(row.get(0), row.get(2));
+    }
+    for row in conn.query(DEPENDS_SQL, &[&schema]).await? {
+        let on_relation: bool = row.get(1);
+        let relation: Option<(String, String, i32)> =
+            on_relation.then(|| (row.get(2), row.get(3), row.get(4)));
+        // the source columns a view reads, by number (for its select list)
+        let column: Option<String> = row.get(7);
+        if let (Some((sch, table, attnum)), Some(column)) = (&relation, column) {
+            live.source_columns
+                .entry((sch.clone(), table.clone()))
+                .or_default()
+                .insert(*attnum, column);
+        }
+        live.depends
+            .entry(row.get(0))
+            .or_default()
+            .push(Dependency {
+                relation,
+                function: row.get(5),
+                description: row.get(6),
+                function_name: row
+                    .get::<_, Option<String>>(8)
+                    .zip(row.get::<_, Option<String>>(9))
+                    .map(|(sch, name)| (sch, name, row.get::<_, Option<i32>>(10).unwrap_or(0))),
+            });
+    }
+    if let Some(row) = conn
+        .query(FUNCTION_SQL, &[&schema, &REJECT_WRITE_FUNCTION])
+        .await?
+        .first()
+    {
+        live.function = Some(Function {
+            source: row.get(0),
+            owner: row.get(1),
+            security_definer: row.get(2),
+            language: row.get(3),
+            settings: row.get(4),
+            schema_owner: row.get(5),
+        });
+    }
+    live.record = record::read_text(conn, schema)
+        .await?
+        .and_then(|text| AppliedRecord::from_comment(&text).transpose());
     for row in conn.query(RULES_SQL, &[&schema]).await? {
         live.rules.entry(row.get(0)).or_default().push(row.get(1));
     }
@@ -350,9 +507,6 @@ pub(crate) async fn read_live<C: Conn>(
         .map(|v| v.name.as_str())
         .collect();
     if !tenant_views.is_empty() {
-        for row in conn.query(VIEWDEFS_SQL, &[&schema, &tenant_views]).await? {
-            live.viewdefs.insert(row.get(0), row.get(1));
-        }
         read_tenant_functions(conn, schema, &mut live).await?;
     }
     let enum_schemas: Vec<&str> = manifest
@@ -384,8 +538,9 @@ fn warning(kind: FindingKind, message: String) -> Finding {
     }
 }
 
-/// Pure comparison of the manifest with what the catalogs hold.
-pub(crate) fn check(manifest: &Manifest, live: &Live) -> VerifyReport {
+/// Pure comparison of the package with what the catalogs hold.
+pub(crate) fn check(package: &Package, live: &Live) -> VerifyReport {
+    let manifest = &package.manifest;
     let schema = &manifest.schema;
     let mut objects = Vec::new();
     let mut schema_findings = Vec::new();
@@ -395,6 +550,57 @@ pub(crate) fn check(manifest: &Manifest, live: &Live) -> VerifyReport {
             format!("schema \"{schema}\" does not exist: apply the views package"),
         ));
     }
+    let record = match &live.record {
+        _ if !live.schema_exists => None,
+        None => {
+            schema_findings.push(warning(
+                FindingKind::Record {
+                    problem: "none".into(),
+                },
+                "no applied record (applied with `psql -f` or an older idpviews): view \
+                 definitions are checked structurally only; `idpviews apply` writes one"
+                    .into(),
+            ));
+            None
+        }
+        Some(Err(problem)) => {
+            schema_findings.push(error(
+                FindingKind::Record {
+                    problem: problem.clone(),
+                },
+                format!("{problem}: the schema comment was changed by hand; apply the package"),
+            ));
+            None
+        }
+        Some(Ok(record)) => {
+            let ours = manifest.package_hash();
+            if record.package_hash != ours && crate::apply::extends(&record.manifest, manifest) {
+                // a newer package that extends this one (see `apply`): say so
+                schema_findings.push(Finding {
+                    severity: Severity::Note,
+                    kind: FindingKind::NewerPackage {
+                        package_hash: record.package_hash.clone(),
+                    },
+                    message: format!(
+                        "a newer package that extends this one is applied ({}, {}); this \
+                         package reads it as is",
+                        record.package_hash, record.applied_at
+                    ),
+                });
+            } else if record.package_hash != ours {
+                schema_findings.push(warning(
+                    FindingKind::Record {
+                        problem: "another package".into(),
+                    },
+                    format!(
+                        "the applied package is {} (applied at {} by {}), not this build's {ours}",
+                        record.package_hash, record.applied_at, record.applied_by
+                    ),
+                ));
+            }
+            Some(record)
+        }
+    };
     if live.schema_exists {
         schema_findings.extend(check_tenant_functions(manifest, live));
     }
@@ -403,20 +609,43 @@ pub(crate) fn check(manifest: &Manifest, live: &Live) -> VerifyReport {
         findings: schema_findings,
     });
     if live.schema_exists {
+        objects.push(CheckedObject {
+            object: format!("function {schema}.{REJECT_WRITE_FUNCTION}"),
+            findings: check_function(&package.sql, live),
+        });
         for view in &manifest.views {
             objects.push(CheckedObject {
                 object: format!("view {}", view.name),
-                findings: check_view(schema, view, live),
+                findings: check_view(schema, view, live, record),
             });
         }
         for (name, rel) in &live.relations {
             if rel.kind == "v" && manifest.view(name).is_none() {
-                objects.push(CheckedObject {
-                    object: format!("view {name}"),
-                    findings: vec![warning(
+                // the record tells a newer package's view from one created by hand
+                let finding = match record {
+                    Some(r) if r.manifest.view(name).is_none() => error(
+                        FindingKind::ExtraView,
+                        format!(
+                            "in neither the views package nor the applied package {}: created by \
+                             hand; product roles may read it: drop it",
+                            r.package_hash
+                        ),
+                    ),
+                    Some(r) => warning(
+                        FindingKind::ExtraView,
+                        format!(
+                            "not in this build's package: added by the applied package {}",
+                            r.package_hash
+                        ),
+                    ),
+                    None => warning(
                         FindingKind::ExtraView,
                         "not in the views package (added by a newer package, or left over)".into(),
-                    )],
+                    ),
+                };
+                objects.push(CheckedObject {
+                    object: format!("view {name}"),
+                    findings: vec![finding],
                 });
             }
         }
@@ -480,8 +709,378 @@ pub(crate) fn check(manifest: &Manifest, live: &Live) -> VerifyReport {
 const INSTEAD_OF_EVENTS: [(i32, &str); 3] = [(4, "INSERT"), (16, "UPDATE"), (8, "DELETE")];
 const TRIGGER_TYPE_ROW: i32 = 1;
 const TRIGGER_TYPE_INSTEAD: i32 = 64;
+/// `tgtype` of the package's triggers: `BEFORE INSERT OR UPDATE OR DELETE
+/// FOR EACH STATEMENT` and `INSTEAD OF INSERT OR UPDATE OR DELETE FOR EACH ROW`.
+const STATEMENT_TRIGGER_TYPE: i32 = 2 | 4 | 8 | 16;
+const ROW_TRIGGER_TYPE: i32 = TRIGGER_TYPE_ROW | TRIGGER_TYPE_INSTEAD | 4 | 8 | 16;
 
-fn check_view(schema: &str, view: &ManifestView, live: &Live) -> Vec<Finding> {
+/// Exactly the package's two triggers, enabled, calling the package's
+/// function: any other trigger can write (or leak) before ours raises.
+/// `writable`: the `Writable` finding already says the row trigger is
+/// missing or disabled (one line per finding).
+fn check_triggers(schema: &str, triggers: &[Trigger], writable: bool, findings: &mut Vec<Finding>) {
+    for (name, tgtype) in [
+        (READ_ONLY_STATEMENT_TRIGGER, STATEMENT_TRIGGER_TYPE),
+        (READ_ONLY_TRIGGER, ROW_TRIGGER_TYPE),
+    ] {
+        let problem = match triggers.iter().find(|t| t.name == name) {
+            None if writable => None,
+            None => Some("is missing".to_owned()),
+            Some(t) if writable && t.enabled == "D" => None,
+            Some(t) if t.tgtype != tgtype => Some(format!(
+                "fires on other events than the package's (tgtype {} instead of {tgtype})",
+                t.tgtype
+            )),
+            Some(t) if t.enabled == "D" => Some("is disabled".to_owned()),
+            Some(t) if t.fn_schema != schema || t.fn_name != REJECT_WRITE_FUNCTION => {
+                Some(format!(
+                    "calls \"{}\".{}() instead of \"{schema}\".{REJECT_WRITE_FUNCTION}()",
+                    t.fn_schema, t.fn_name
+                ))
+            }
+            Some(_) => None,
+        };
+        if let Some(problem) = problem {
+            findings.push(error(
+                FindingKind::Trigger {
+                    trigger: name.to_owned(),
+                    problem: problem.clone(),
+                },
+                format!("trigger \"{name}\" {problem}: apply the package"),
+            ));
+        }
+    }
+    for t in triggers {
+        if t.name != READ_ONLY_STATEMENT_TRIGGER && t.name != READ_ONLY_TRIGGER {
+            findings.push(error(
+                FindingKind::Trigger {
+                    trigger: t.name.clone(),
+                    problem: "not the package's".into(),
+                },
+                format!(
+                    "trigger \"{}\" (calling \"{}\".{}()) is not the package's: it runs on writes \
+                     before the read-only trigger; apply the package (drops it)",
+                    t.name, t.fn_schema, t.fn_name
+                ),
+            ));
+        }
+    }
+}
+
+/// The write-rejecting trigger function is the package's.
+fn check_function(sql: &str, live: &Live) -> Vec<Finding> {
+    let finding = |problem: String| {
+        error(
+            FindingKind::TriggerFunction {
+                problem: problem.clone(),
+            },
+            format!("{problem}: apply the package"),
+        )
+    };
+    let Some(f) = &live.function else {
+        return vec![finding("missing: no view rejects writes".to_owned())];
+    };
+    let mut findings = Vec::new();
+    match crate::repair::function_body(sql) {
+        Some(body) if body != f.source => findings.push(finding(
+            "its body is not the package's (rewritten by hand?)".to_owned(),
+        )),
+        _ => {}
+    }
+    if f.language != "plpgsql" {
+        findings.push(finding(format!("is LANGUAGE {}, not plpgsql", f.language)));
+    }
+    if f.security_definer {
+        findings.push(finding(
+            "is SECURITY DEFINER, not SECURITY INVOKER".to_owned(),
+        ));
+    }
+    if !f.settings.is_empty() {
+        findings.push(finding(format!("has settings ({})", f.settings.join(", "))));
+    }
+    if f.owner != f.schema_owner {
+        findings.push(finding(format!(
+            "is owned by \"{}\", not by the schema owner \"{}\"",
+            f.owner, f.schema_owner
+        )));
+    }
+    findings
+}
+
+/// The view reads exactly what the package defines, checked on the view's
+/// own query tree and dependencies (independent of the applied record, so a
+/// forged record cannot hide a secret column): its only source is the
+/// manifest's table; every column is the same-named source column that the
+/// package (or, for columns this build does not know, the applied package)
+/// allowlists, as is or cast to text; no `WHERE`, join, subquery, grouping,
+/// `DISTINCT`, `LIMIT`, set operation or function.
+///
+/// A tenant-isolated view (the current design: no `tenant_owner`) also
+/// reads its tenant column, calls `<schema>.current_tenant()` (in scalar
+/// subqueries that read no table), filters in a `WHERE` and wraps columns
+/// in `CASE WHEN <tenant check> THEN <column> ELSE NULL END`: those are
+/// expected here, and their exact form is checked against the package by
+/// [`check_tenant_view`] and the recorded `pg_get_viewdef` hash. Any other
+/// table, column or function is still an error.
+fn check_definition(
+    schema: &str,
+    view: &ManifestView,
+    recorded: Option<&ManifestView>,
+    live: &Live,
+    findings: &mut Vec<Finding>,
+) {
+    let mut problems = Vec::new();
+    let source = (view.source_schema.clone(), view.source_table.clone());
+    let tenant = view.tenant_field.is_some() && view.tenant_owner.is_none();
+    let allowed = |column: &str| {
+        view.columns.iter().any(|c| c.column == column)
+            || (view.tenant_field.is_some() && view.tenant_column.as_deref() == Some(column))
+            || recorded.is_some_and(|r| {
+                r.source_schema == view.source_schema
+                    && r.source_table == view.source_table
+                    && r.columns.iter().any(|c| c.column == column)
+            })
+    };
+    let columns = live.source_columns.get(&source);
+    for d in live.depends.get(&view.name).into_iter().flatten() {
+        match &d.relation {
+            Some((sch, table, _)) if (sch, table) != (&source.0, &source.1) => {
+                problems.push(format!(
+                    "reads \"{sch}\".\"{table}\", not only its source \"{}\".\"{}\"",
+                    source.0, source.1
+                ))
+            }
+            Some((_, _, 0)) => problems.push("reads whole rows of its source table".to_owned()),
+            Some((_, _, attnum)) => {
+                let name = columns.and_then(|c| c.get(attnum)).map(String::as_str);
+                match name {
+                    Some(name) if allowed(name) => {}
+                    Some(name) => problems.push(format!(
+                        "reads source column \"{name}\", which the package does not allowlist"
+                    )),
+                    None => problems.push(format!("reads source column number {attnum}")),
+                }
+            }
+            None if tenant
+                && d.function_name.as_ref().is_some_and(|(sch, name, args)| {
+                    sch == schema && name == CURRENT_TENANT_FUNCTION && *args == 0
+                }) => {}
+            None if d.function => problems.push(format!(
+                "calls {}, which the package does not",
+                d.description.as_deref().unwrap_or("a function")
+            )),
+            None => {}
+        }
+    }
+    match live.trees.get(&view.name) {
+        // a package from before row-level security filters in the view
+        Some(tree) => problems.extend(query_tree_problems(tree, columns, tenant)),
+        None => problems.push("its query tree cannot be read".to_owned()),
+    }
+    problems.dedup();
+    for problem in problems {
+        findings.push(error(
+            FindingKind::Definition {
+                problem: problem.clone(),
+            },
+            format!("definition is not the package's: {problem}; apply the package"),
+        ));
+    }
+}
+
+/// What in a view's query tree (`pg_rewrite.ev_action`, PostgreSQL's
+/// node-tree text) the package's `SELECT <columns> FROM <table>` never has.
+/// `tenant`: the view is tenant-isolated, so a `WHERE`, scalar subqueries
+/// that read no table, and columns `CASE WHEN <condition> THEN <column>
+/// ELSE NULL END` are expected (their exact form: [`check_tenant_view`]).
+fn query_tree_problems(
+    tree: &str,
+    columns: Option<&BTreeMap<i32, String>>,
+    tenant: bool,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let stripped;
+    let tree = if tenant {
+        let (rest, sublinks) = strip_sublinks(tree);
+        for sublink in &sublinks {
+            if sublink.matches("{QUERY ").count() != 1 || !sublink.contains(":rtable <>") {
+                problems.push("has a subquery that reads a table".to_owned());
+            }
+        }
+        stripped = rest;
+        stripped.as_str()
+    } else {
+        tree
+    };
+    if tree.matches("{QUERY ").count() != 1 {
+        problems.push("has a subquery".to_owned());
+    }
+    const PLAIN: [(&str, &str); 15] = [
+        (":hasAggs false", "aggregates"),
+        (":hasWindowFuncs false", "window functions"),
+        (":hasTargetSRFs false", "set-returning functions"),
+        (":hasSubLinks false", "a subquery"),
+        (":hasDistinctOn false", "DISTINCT ON"),
+        (":hasRecursive false", "WITH RECURSIVE"),
+        (":cteList <>", "WITH"),
+        (":groupClause <>", "GROUP BY"),
+        (":groupingSets <>", "GROUPING SETS"),
+        (":havingQual <>", "HAVING"),
+        (":windowClause <>", "WINDOW"),
+        (":distinctClause <>", "DISTINCT"),
+        (":limitOffset <>", "OFFSET"),
+        (":limitCount <>", "LIMIT"),
+        (":setOperations <>", "UNION/INTERSECT/EXCEPT"),
+    ];
+    for (plain, what) in PLAIN {
+        let expected = tenant && plain == ":hasSubLinks false";
+        if !expected && !tree.contains(plain) {
+            problems.push(format!("has {what}"));
+        }
+    }
+    // `FROM <one table>` and no `WHERE`
+    const FROM: &str = ":jointree {FROMEXPR :fromlist ({RANGETBLREF :rtindex ";
+    match tree.find(FROM).map(|at| &tree[at + FROM.len()..]) {
+        None => problems.push("reads more than one source (a join or a function)".to_owned()),
+        Some(rest) => {
+            let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+            if !rest.starts_with("}) :quals <>}") {
+                if rest.starts_with("}) :quals ") {
+                    if !tenant {
+                        problems.push("has a WHERE condition".to_owned());
+                    }
+                } else {
+                    problems.push("reads more than one source (a join or a function)".to_owned());
+                }
+            }
+        }
+    }
+    // every column is a source column of the same name, as is or cast to text
+    let Some(list) = tree.find(":targetList (").map(|at| &tree[at..]) else {
+        problems.push("its select list cannot be read".to_owned());
+        return problems;
+    };
+    for entry in list.split("{TARGETENTRY :expr ").skip(1) {
+        let mut expr = entry.split(" :resno ").next().unwrap_or_default();
+        if tenant && expr.starts_with("{CASEEXPR ") {
+            // the mask: one WHEN, its result the column, ELSE a NULL of the
+            // column's type (a constant, or a length coercion of constants)
+            let result = expr
+                .split_once(" :result ")
+                .and_then(|(_, r)| r.split_once(" :defresult "));
+            let constant = |default: &str| {
+                default.contains(":constisnull true ")
+                    && default
+                        .match_indices('{')
+                        .all(|(i, _)| default[i..].starts_with("{CONST ") || i == 0)
+                    && (default.starts_with("{CONST ")
+                        || default.starts_with("{FUNCEXPR ") && default.contains(":funcformat 1 "))
+            };
+            match result {
+                Some((result, default))
+                    if expr.matches("{CASEWHEN ").count() == 1 && constant(default) =>
+                {
+                    expr = result
+                }
+                _ => {
+                    problems.push(format!(
+                        "column \"{}\" is computed, not a masked source column",
+                        entry
+                            .split_once(" :resname ")
+                            .map(|(_, rest)| unescape_token(rest))
+                            .unwrap_or_default()
+                    ));
+                    continue;
+                }
+            }
+        }
+        let name = entry
+            .split_once(" :resname ")
+            .map(|(_, rest)| unescape_token(rest))
+            .unwrap_or_default();
+        let simple = expr.starts_with("{VAR ") && expr.matches('{').count() == 1
+            || expr.starts_with("{COERCEVIAIO :arg {VAR ") && expr.matches('{').count() == 2
+            || expr.starts_with("{ARRAYCOERCEEXPR :arg {VAR ")
+                && expr.matches('{').count() == 4
+                && expr.contains(":elemexpr {COERCEVIAIO :arg {CASETESTEXPR ");
+        let attnum = expr
+            .split_once(":varattno ")
+            .and_then(|(_, rest)| rest.split(' ').next())
+            .and_then(|n| n.parse::<i32>().ok());
+        let levels_up = expr.contains(":varlevelsup 0 ");
+        let source = attnum.and_then(|n| columns.and_then(|c| c.get(&n)));
+        match source {
+            _ if !simple || !levels_up => problems.push(format!(
+                "column \"{name}\" is computed, not a source column"
+            )),
+            Some(source) if *source != name => problems.push(format!(
+                "column \"{name}\" reads source column \"{source}\""
+            )),
+            Some(_) => {}
+            None => problems.push(format!("column \"{name}\" reads no known source column")),
+        }
+    }
+    problems
+}
+
+/// The tree with every `{SUBLINK ...}` node replaced by `{SUBLINK}`, and the
+/// removed nodes. Braces inside tokens are escaped (`\{`) in node trees.
+fn strip_sublinks(tree: &str) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(tree.len());
+    let mut sublinks = Vec::new();
+    let mut rest = tree;
+    while let Some(at) = rest.find("{SUBLINK ") {
+        out.push_str(&rest[..at]);
+        let node = &rest[at..];
+        let (mut depth, mut escaped, mut end) = (0usize, false, node.len());
+        for (i, c) in node.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        sublinks.push(node[..end].to_owned());
+        out.push_str("{SUBLINK}");
+        rest = &node[end..];
+    }
+    out.push_str(rest);
+    (out, sublinks)
+}
+
+/// A name token of a node tree (`first\ name` escapes the space), up to the
+/// next unescaped space.
+fn unescape_token(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(next) = chars.next() {
+                    out.push(next);
+                }
+            }
+            ' ' => break,
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn check_view(
+    schema: &str,
+    view: &ManifestView,
+    live: &Live,
+    record: Option<&AppliedRecord>,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     let Some(rel) = live.relations.get(&view.name) else {
         findings.push(error(
@@ -561,17 +1160,49 @@ fn check_view(schema: &str, view: &ManifestView, live: &Live) -> Vec<Finding> {
             }
         }
     }
+    // A column the package does not have: only a newer applied package
+    // (the record) explains it.
+    let recorded = record.and_then(|r| r.manifest.view(&view.name));
     for extra in &rel.columns {
         if !view.columns.iter().any(|c| c.column == extra.name) {
-            findings.push(warning(
-                FindingKind::ExtraColumn {
-                    column: extra.name.clone(),
-                },
-                format!(
-                    "column \"{}\" ({}) is not in the package (a newer package was applied?)",
-                    extra.name, extra.sql_type
-                ),
-            ));
+            let explained =
+                recorded.and_then(|v| v.columns.iter().find(|c| c.column == extra.name));
+            let kind = FindingKind::ExtraColumn {
+                column: extra.name.clone(),
+            };
+            match (explained, record) {
+                (Some(_), Some(r)) => findings.push(warning(
+                    kind,
+                    format!(
+                        "column \"{}\" ({}) is not in this build's package: added by the applied package {}",
+                        extra.name, extra.sql_type, r.package_hash
+                    ),
+                )),
+                _ => findings.push(error(
+                    kind,
+                    format!(
+                        "column \"{}\" ({}) is in neither the package nor the applied record: added by \
+                         hand; apply the package",
+                        extra.name, extra.sql_type
+                    ),
+                )),
+            }
+        }
+    }
+    check_definition(schema, view, recorded, live, &mut findings);
+    if let Some(r) = record {
+        match (r.views.get(&view.name), live.viewdefs.get(&view.name)) {
+            (Some(rv), Some(def)) if rv.viewdef != content_hash(def.as_bytes()) => {
+                findings.push(error(
+                    FindingKind::ChangedSinceApply,
+                    format!(
+                        "the definition (pg_get_viewdef) differs from the one applied at {} by {}: \
+                         changed by hand; apply the package",
+                        r.applied_at, r.applied_by
+                    ),
+                ))
+            }
+            _ => {}
         }
     }
 
@@ -579,12 +1210,16 @@ fn check_view(schema: &str, view: &ManifestView, live: &Live) -> Vec<Finding> {
     // trigger calling the reject function. Checked in the catalog: nothing
     // is written.
     let mut covered = 0;
-    for (tgtype, enabled, fn_schema, fn_name) in live.triggers.get(&view.name).into_iter().flatten()
-    {
-        let rejecting = fn_schema == schema && fn_name == REJECT_WRITE_FUNCTION;
-        let instead_row = tgtype & TRIGGER_TYPE_INSTEAD != 0 && tgtype & TRIGGER_TYPE_ROW != 0;
-        if rejecting && instead_row && enabled != "D" {
-            covered |= tgtype;
+    let triggers = live
+        .triggers
+        .get(&view.name)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    for t in triggers {
+        let rejecting = t.fn_schema == schema && t.fn_name == REJECT_WRITE_FUNCTION;
+        let instead_row = t.tgtype & TRIGGER_TYPE_INSTEAD != 0 && t.tgtype & TRIGGER_TYPE_ROW != 0;
+        if rejecting && instead_row && t.enabled != "D" {
+            covered |= t.tgtype;
         }
     }
     let events: Vec<&'static str> = INSTEAD_OF_EVENTS
@@ -592,6 +1227,7 @@ fn check_view(schema: &str, view: &ManifestView, live: &Live) -> Vec<Finding> {
         .filter(|(bit, _)| covered & bit == 0)
         .map(|(_, name)| *name)
         .collect();
+    check_triggers(schema, triggers, !events.is_empty(), &mut findings);
     if !events.is_empty() {
         findings.push(error(
             FindingKind::Writable {
@@ -789,6 +1425,7 @@ mod tests {
         let manifest = |owner| Manifest {
             generated: String::new(),
             format: crate::manifest::MANIFEST_FORMAT,
+            package_hash: String::new(),
             generator: "test".into(),
             schema: "idp_views".into(),
             files: Default::default(),

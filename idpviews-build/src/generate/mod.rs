@@ -123,7 +123,7 @@ impl Generator {
         );
         let prisma = views_prisma::render(&plan, &header);
         let sql = views_sql::render(&plan, &header);
-        let manifest = Manifest {
+        let mut manifest = Manifest {
             generated: header.clone(),
             format: MANIFEST_FORMAT,
             generator: GENERATOR.to_owned(),
@@ -135,15 +135,17 @@ impl Generator {
                 ),
                 (manifest::SQL_FILE.to_owned(), content_hash(sql.as_bytes())),
             ]),
+            package_hash: String::new(),
             views: plan.views.iter().map(|v| v.view.clone()).collect(),
             enums: plan.enums.clone(),
             relations: Vec::new(),
         };
+        manifest.seal();
 
         // the breaking-change guard
         let lock_path = self.out.join(manifest::MANIFEST_FILE);
         match std::fs::read_to_string(&lock_path) {
-            Ok(text) => match Manifest::from_json(&text) {
+            Ok(text) => match Manifest::from_previous_json(&text) {
                 Ok(previous) => {
                     for b in breaking::breaks(&previous, &manifest, &allowlist) {
                         let message = format!("breaking change: {}", b.message);

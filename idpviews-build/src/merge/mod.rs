@@ -177,6 +177,7 @@ mod tests {
             generator: "t".into(),
             schema: "idp_views".into(),
             files: Default::default(),
+            package_hash: String::new(),
             views: vec![],
             enums: vec![],
             relations: vec![],

@@ -123,6 +123,27 @@ pub fn load_package(
             .help("upgrade `idpviews-build` to the version the IDP generated the package with");
         return Ok(None);
     }
+    // The manifest's own hash, then the files against it (one check, in
+    // `manifest`, for every reader of a package).
+    let full = match manifest::Manifest::from_json(&sources.get(manifest_id).text) {
+        Ok(full) => full
+            .check_self(&manifest_path.display().to_string())
+            .map(|()| full),
+        Err(e) => Err(manifest::IntegrityError {
+            file: manifest_path.display().to_string(),
+            problem: format!("is not a valid manifest ({e}); {}", manifest::REGENERATE),
+        }),
+    };
+    let full = match full {
+        Ok(full) => full,
+        Err(e) => {
+            diags.error_unspanned(e.to_string()).help(format!(
+                "products never edit files in the vendored package; restore it with `git -C {} checkout -- .` or regenerate it in the IDP",
+                dir.display()
+            ));
+            return Ok(None);
+        }
+    };
     let mut texts = Vec::new();
     let mut ok = true;
     for name in [PRISMA_FILE, SQL_FILE] {
@@ -145,26 +166,17 @@ pub fn load_package(
             Err(e) => return Err(Error::io(&path, e)),
         };
         files_read.push(path.clone());
-        let actual = manifest::content_hash(&bytes);
-        match manifest.files.get(name) {
-            Some(expected) if *expected == actual => {}
-            expected => {
-                let d = diags.error_unspanned(format!(
-                    "`{}` was modified: its content does not match the hash in `{MANIFEST_FILE}`",
-                    path.display()
-                ));
-                d.note(format!(
-                    "expected {}, found {actual}",
-                    expected
-                        .map(String::as_str)
-                        .unwrap_or("an entry in the manifest")
-                ));
-                d.help(format!(
-                    "Products never edit files in the vendored package; put product relations in `idp-relations.conf` and restore the package with `git -C {} checkout -- .` (changes to the views belong in the IDP's `idp-views.toml`)",
-                    dir.display()
-                ));
-                ok = false;
-            }
+        if let Err(e) = full.check_file(name, &bytes) {
+            let d = diags.error_unspanned(format!(
+                "`{}` was modified: its content does not match the hash in `{MANIFEST_FILE}`",
+                path.display()
+            ));
+            d.note(e.to_string());
+            d.help(format!(
+                "Products never edit files in the vendored package; put product relations in `idp-relations.conf` and restore the package with `git -C {} checkout -- .` (changes to the views belong in the IDP's `idp-views.toml`)",
+                dir.display()
+            ));
+            ok = false;
         }
         match String::from_utf8(bytes) {
             Ok(t) => texts.push(t),

@@ -36,10 +36,14 @@ def main(d, schema="idp_views"):
     for name in ["create-idp-views.sql", "idp-views.prisma"]:
         with open(os.path.join(d, name), "rb") as f:
             files[name] = "sha256:" + hashlib.sha256(f.read()).hexdigest()
-    m = {"format": 1, "generator": "idpviews-build 0.1.0", "schema": schema, "files": files,
-         "views": VIEWS, "enums": []}
+    head = {"@generated": "", "format": 2, "generator": "idpviews-build 0.1.0", "schema": schema,
+            "files": files}
+    rest = {"views": VIEWS, "enums": []}
+    # the self-hash (format 2): sha256 of the canonical JSON without it
+    canonical = json.dumps({**head, **rest}, indent=2, ensure_ascii=False) + "\n"
+    head["package_hash"] = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
     with open(os.path.join(d, "idp-views.lock"), "w") as f:
-        f.write(json.dumps(m, indent=2) + "\n")
+        f.write(json.dumps({**head, **rest}, indent=2, ensure_ascii=False) + "\n")
 
 if __name__ == "__main__":
     main(*sys.argv[1:])
