@@ -45,7 +45,8 @@ CREATE TABLE idp.accounts (
   roles         idp.account_role[],
   tenant_id     uuid NOT NULL,
   password_hash text NOT NULL,
-  pin_set_at    timestamp(3)
+  pin_set_at    timestamp(3),
+  locked_until  timestamp(3)
 );
 CREATE TABLE audit.memberships (
   account_id uuid NOT NULL REFERENCES idp.accounts (id),
