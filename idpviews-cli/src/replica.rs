@@ -1,5 +1,6 @@
 //! `idpviews replica`: products on their own databases through logical replication.
 
+use crate::format::{self, Failure, Format, FormatArgs};
 use idpviews::replica::{self, PublishOptions, SubscribeOptions, UpgradeOptions};
 use idpviews::{error_chain, Package};
 use std::path::PathBuf;
@@ -126,7 +127,8 @@ struct UpgradeArgs {
     long_about = "Shows, per subscription, whether it is enabled and its apply worker runs, the \
 error counts of PostgreSQL's statistics (the messages are in the product server's log), the \
 state of each table, and the lag in bytes and seconds as the publisher measures it (with \
---publisher-url).\n\n\
+--publisher-url). With --format json: one `idpviews.replica-status/1` document \
+(docs/schema/replica-status.v1.json), errors included.\n\n\
 Exit status: 0 healthy, 1 broken (disabled, no worker, a table not streaming) or behind \
 --max-lag / --max-lag-bytes, 2 usage errors."
 )]
@@ -146,6 +148,8 @@ struct StatusArgs {
     /// Exit 1 when the lag is over this many bytes (needs --publisher-url).
     #[arg(long, value_name = "BYTES")]
     max_lag_bytes: Option<i64>,
+    #[command(flatten)]
+    output: FormatArgs,
 }
 
 /// Runs the command; returns the process exit status.
@@ -154,7 +158,7 @@ pub(crate) fn run(args: &ReplicaArgs) -> i32 {
         ReplicaCommand::Publish(a) => publish(a),
         ReplicaCommand::Subscribe(a) => subscribe(a),
         ReplicaCommand::Apply(a) => upgrade(a),
-        ReplicaCommand::Status(a) => status(a),
+        ReplicaCommand::Status(a) => return status(a),
     };
     result.unwrap_or_else(|(code, message)| {
         eprintln!("error: {message}");
@@ -271,41 +275,76 @@ fn upgrade(a: &UpgradeArgs) -> Result<i32, Failed> {
     Ok(0)
 }
 
-fn status(a: &StatusArgs) -> Result<i32, Failed> {
-    if (a.max_lag.is_some() || a.max_lag_bytes.is_some()) && a.publisher_url.is_none() {
-        return Err((
-            2,
-            "--max-lag and --max-lag-bytes need --publisher-url (the lag is measured there)".into(),
-        ));
-    }
-    let max_lag = match a.max_lag {
-        Some(s) if !(s.is_finite() && s >= 0.0) => {
-            return Err((2, "--max-lag must be a number of seconds >= 0".into()))
-        }
-        Some(s) => Some(Duration::from_secs_f64(s)),
-        None => None,
+/// `replica status`: the only subcommand with `--format`, so it reports its own failures.
+fn status(a: &StatusArgs) -> i32 {
+    let format = a.output.format;
+    let failure = |(code, message): Failed, kind: &'static str| {
+        Failure::new(code, if code == 2 { "usage" } else { kind }, message)
     };
-    let mut product = connect(&a.database_url, "the product database (--database-url)")?;
-    let mut subs = replica::status(&mut product, a.subscription.as_deref()).map_err(failed)?;
-    if subs.is_empty() {
-        return Err((1, "no subscription in this database".into()));
-    }
-    if let Some(url) = &a.publisher_url {
-        let mut idp = connect(url, "the IDP database (--publisher-url)")?;
-        for s in &mut subs {
-            s.lag = replica::publisher_lag(&mut idp, &s.subscription).map_err(failed)?;
-        }
+    let subs = subscriptions(a).map_err(|e| match e {
+        Ok(failed) => failure(failed, "connection"),
+        Err(e) => Failure::from_error(&e),
+    });
+    let subs = match subs {
+        Ok(subs) if subs.is_empty() => Err(Failure::new(
+            1,
+            "no_subscription",
+            "no subscription in this database",
+        )),
+        other => other,
+    };
+    let subs = match subs {
+        Ok(subs) => subs,
+        Err(failure) => return failure.report(format, format::REPLICA_STATUS),
+    };
+    let max_lag = a.max_lag.map(Duration::from_secs_f64);
+    let checked: Vec<_> = subs
+        .iter()
+        .map(|s| (s, s.problems(max_lag, a.max_lag_bytes)))
+        .collect();
+    if format == Format::Json {
+        format::emit(&format::replica_status(&checked));
     }
     let mut code = 0;
-    for s in &subs {
-        println!("{s}");
-        let problems = s.problems(max_lag, a.max_lag_bytes);
-        for p in &problems {
-            println!("problem: {p}");
+    for (s, problems) in &checked {
+        if format == Format::Text {
+            println!("{s}");
+            for p in problems {
+                println!("problem: {p}");
+            }
         }
         if !problems.is_empty() {
             code = 1;
         }
     }
-    Ok(code)
+    code
+}
+
+/// The subscriptions with their lag; `Err(Ok(..))` for usage and connection
+/// failures, `Err(Err(..))` for the database's.
+fn subscriptions(
+    a: &StatusArgs,
+) -> Result<Vec<replica::SubscriptionStatus>, Result<Failed, idpviews::Error>> {
+    if (a.max_lag.is_some() || a.max_lag_bytes.is_some()) && a.publisher_url.is_none() {
+        return Err(Ok((
+            2,
+            "--max-lag and --max-lag-bytes need --publisher-url (the lag is measured there)".into(),
+        )));
+    }
+    if a.max_lag.is_some_and(|s| !(s.is_finite() && s >= 0.0)) {
+        return Err(Ok((2, "--max-lag must be a number of seconds >= 0".into())));
+    }
+    let mut product =
+        connect(&a.database_url, "the product database (--database-url)").map_err(Ok)?;
+    let mut subs = replica::status(&mut product, a.subscription.as_deref()).map_err(Err)?;
+    if subs.is_empty() {
+        return Ok(subs);
+    }
+    if let Some(url) = &a.publisher_url {
+        let mut idp = connect(url, "the IDP database (--publisher-url)").map_err(Ok)?;
+        for s in &mut subs {
+            s.lag = replica::publisher_lag(&mut idp, &s.subscription).map_err(Err)?;
+        }
+    }
+    Ok(subs)
 }
