@@ -364,3 +364,172 @@ pub(crate) fn replica_status(subs: &[(&SubscriptionStatus, Vec<String>)]) -> Val
         "subscriptions": subscriptions,
     })
 }
+
+/// The integration tests' validator, for the unit tests below.
+#[cfg(test)]
+#[path = "../tests/support/json_schema.rs"]
+mod json_schema;
+
+#[cfg(test)]
+mod tests {
+    //! Every finding kind and every error the runtime can return, as the
+    //! documents carry them, against the schema files (the database tests
+    //! produce only some of them).
+
+    use super::json_schema;
+    use super::*;
+    use idpviews::verify::CheckedObject;
+    use idpviews::{BlockingSession, Incompatibility};
+    use std::time::Duration;
+
+    fn every_kind() -> Vec<FindingKind> {
+        let s = || "x".to_string();
+        vec![
+            FindingKind::MissingSchema,
+            FindingKind::MissingView,
+            FindingKind::NotAView,
+            FindingKind::MissingColumn { column: s() },
+            FindingKind::ColumnOrder { column: s() },
+            FindingKind::ColumnType {
+                column: s(),
+                expected: s(),
+                found: s(),
+            },
+            FindingKind::ColumnTypeModifier {
+                column: s(),
+                expected: s(),
+                found: s(),
+            },
+            FindingKind::ExtraColumn { column: s() },
+            FindingKind::Definition { problem: s() },
+            FindingKind::ChangedSinceApply,
+            FindingKind::Trigger {
+                trigger: s(),
+                problem: s(),
+            },
+            FindingKind::TriggerFunction { problem: s() },
+            FindingKind::Record { problem: s() },
+            FindingKind::MissingEnum { db_name: s() },
+            FindingKind::MissingEnumLabel { label: s() },
+            FindingKind::ExtraEnumLabel { label: s() },
+            FindingKind::Writable {
+                events: vec!["INSERT", "UPDATE"],
+            },
+            FindingKind::WriteRule { rule: s() },
+            FindingKind::NoTenantFilter,
+            FindingKind::TenantFunction { function: s() },
+            FindingKind::EarlierTenantDesign,
+            FindingKind::ExtraView,
+            FindingKind::NewerPackage { package_hash: s() },
+        ]
+    }
+
+    #[test]
+    fn every_finding_kind_is_in_the_verify_schema_with_its_details() {
+        let schema = json_schema::load("verify.v1.json");
+        let kinds = every_kind();
+        let report = VerifyReport {
+            schema: "idp_views".into(),
+            objects: vec![CheckedObject {
+                object: "view IdpUser".into(),
+                findings: kinds
+                    .iter()
+                    .map(|kind| Finding {
+                        severity: Severity::Warning,
+                        kind: kind.clone(),
+                        message: "m".into(),
+                    })
+                    .collect(),
+            }],
+        };
+        let doc = verify_report(&report);
+        json_schema::assert_valid(&schema, &doc);
+        let names: std::collections::BTreeSet<&str> = doc["objects"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names.len(),
+            kinds.len(),
+            "two kinds share a name: {names:?}"
+        );
+        assert!(!names.contains("other"));
+        assert_eq!(doc["status"], "ok", "warnings only");
+        assert_eq!(doc["objects"][0]["status"], "warning");
+    }
+
+    #[test]
+    fn every_runtime_error_is_a_valid_failure_document_of_every_command() {
+        let errors = vec![
+            idpviews::Error::Incompatible(vec![Incompatibility {
+                schema: "idp_views".into(),
+                view: "IdpUser".into(),
+                column: Some("email".into()),
+                problem: "retyped".into(),
+            }]),
+            idpviews::Error::Refused(vec!["view IdpUser: ...".into()]),
+            idpviews::Error::Package("unbalanced".into()),
+            idpviews::Error::InvalidInput("empty role".into()),
+            idpviews::Error::Blocked(Box::new(Blocked {
+                waiting_for: "the views".into(),
+                lock_timeout: Duration::from_millis(300),
+                attempts: 2,
+                sessions: vec![BlockingSession {
+                    pid: 7,
+                    user: Some("u".into()),
+                    application_name: None,
+                    state: Some("idle in transaction".into()),
+                    transaction_start: None,
+                    query_start: None,
+                    query: None,
+                    mode: "AccessShareLock".into(),
+                    granted: true,
+                    object: "idp_views.IdpUser".into(),
+                }],
+            })),
+            idpviews::Error::Timeout("no answer within 10 s".into()),
+            idpviews::Error::ReadOnlyStandby,
+            idpviews::Error::Replica("no".into()),
+            idpviews::Error::Verify(Box::new(VerifyReport {
+                schema: "idp_views".into(),
+                objects: vec![],
+            })),
+        ];
+        let schemas = [
+            ("apply.v1.json", APPLY),
+            ("verify.v1.json", VERIFY),
+            ("audit.v1.json", AUDIT),
+            ("replica-status.v1.json", REPLICA_STATUS),
+        ];
+        let mut kinds = Vec::new();
+        for e in &errors {
+            let failure = Failure::from_error(e);
+            assert_eq!(failure.code, 1);
+            assert_ne!(failure.kind, "other", "{e}");
+            kinds.push(failure.kind);
+            let mut error = failure.details;
+            error.insert("kind".into(), json!(failure.kind));
+            error.insert("message".into(), json!(failure.message));
+            for (file, id) in schemas {
+                // blocked details belong to apply only
+                if failure.kind == "blocked" && file != "apply.v1.json" {
+                    continue;
+                }
+                let doc = json!({"schema": id, "status": "error", "error": error});
+                json_schema::assert_valid(&json_schema::load(file), &doc);
+            }
+        }
+        kinds.sort_unstable();
+        kinds.dedup();
+        assert_eq!(kinds.len(), errors.len(), "two errors share a kind");
+        // the error kinds are the same list in every schema
+        let list = |file: &str| {
+            json_schema::load(file)["$defs"]["error"]["properties"]["kind"]["enum"].clone()
+        };
+        for (file, _) in schemas {
+            assert_eq!(list(file), list("apply.v1.json"), "{file}");
+        }
+    }
+}
