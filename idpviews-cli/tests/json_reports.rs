@@ -6,6 +6,8 @@
 
 #[path = "support/json_schema.rs"]
 mod json_schema;
+#[path = "support/recipe.rs"]
+mod recipe;
 
 use idpviews_build::manifest::{Manifest, ManifestRelation, OUT_MANIFEST_FILE, SQL_FILE};
 use json_schema::{assert_supported, assert_valid, load, validate};
@@ -363,6 +365,7 @@ fn verify_audit_apply_as_json() {
     let doc = run_json(&audit, au, auid, 1);
     assert_eq!(doc["status"], "problems");
     assert_eq!(doc["orphans"], 1);
+    assert_eq!(recipe::jq(&recipe::readme_jq_filter("audit"), &doc), "1\n");
     let relation = &doc["relations"][0];
     assert_eq!(relation["relation"], "Driver.idp_user_id -> IdpUser.id");
     assert_eq!(

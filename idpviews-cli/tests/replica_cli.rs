@@ -3,6 +3,8 @@
 
 #[path = "support/json_schema.rs"]
 mod json_schema;
+#[path = "support/recipe.rs"]
+mod recipe;
 
 use idpviews_testdb::replication::clusters;
 use serde_json::Value;
@@ -144,6 +146,11 @@ fn publish_subscribe_status_apply() {
         "{doc:#}"
     );
     assert_eq!(sub["problems"], serde_json::json!([]));
+    // the README's monitoring line
+    let line = recipe::jq(&recipe::readme_jq_filter(".subscriptions[]"), &doc);
+    let line: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(line["subscription"], subscription.as_str());
+    assert_eq!(line["lag_bytes"], sub["lag"]["bytes"]);
     let doc = status_json(&status(&["--max-lag", "1", "--format", "json"]), 2);
     assert_eq!(doc["error"]["kind"], "usage");
 
