@@ -318,6 +318,32 @@ fn verify_audit_apply_as_json() {
         .unwrap()
         .contains("no product relations"));
 
+    // relations that do not check out: the diagnostics in the document and on stderr
+    let bad = tempfile::tempdir().unwrap();
+    let conf = bad.path().join("idp-relations.conf");
+    std::fs::write(&conf, "IdpUser:drivers Nowhere[]\n").unwrap();
+    let product_schema = root().join("example-product/prisma/schema");
+    let args = [
+        "audit",
+        "--database-url",
+        url,
+        "--views",
+        package,
+        "--relations",
+        conf.to_str().unwrap(),
+        "--product-schema",
+        product_schema.to_str().unwrap(),
+    ];
+    let doc = run_json(&args, au, auid, 1);
+    assert_eq!(doc["error"]["kind"], "relations", "{doc:#}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Nowhere"),
+        "{doc:#}"
+    );
+
     c.batch_execute("CREATE SCHEMA fuel_logistics").unwrap();
     for f in ["001_product_tables.sql", "002_product_seed.sql"] {
         c.batch_execute(
