@@ -278,22 +278,7 @@ fn upgrade(a: &UpgradeArgs) -> Result<i32, Failed> {
 /// `replica status`: the only subcommand with `--format`, so it reports its own failures.
 fn status(a: &StatusArgs) -> i32 {
     let format = a.output.format;
-    let failure = |(code, message): Failed, kind: &'static str| {
-        Failure::new(code, if code == 2 { "usage" } else { kind }, message)
-    };
-    let subs = subscriptions(a).map_err(|e| match e {
-        Ok(failed) => failure(failed, "connection"),
-        Err(e) => Failure::from_error(&e),
-    });
-    let subs = match subs {
-        Ok(subs) if subs.is_empty() => Err(Failure::new(
-            1,
-            "no_subscription",
-            "no subscription in this database",
-        )),
-        other => other,
-    };
-    let subs = match subs {
+    let subs = match subscriptions(a) {
         Ok(subs) => subs,
         Err(failure) => return failure.report(format, format::REPLICA_STATUS),
     };
@@ -320,30 +305,41 @@ fn status(a: &StatusArgs) -> i32 {
     code
 }
 
-/// The subscriptions with their lag; `Err(Ok(..))` for usage and connection
-/// failures, `Err(Err(..))` for the database's.
-fn subscriptions(
-    a: &StatusArgs,
-) -> Result<Vec<replica::SubscriptionStatus>, Result<Failed, idpviews::Error>> {
+/// The subscriptions (at least one), with their lag when the publisher is given.
+fn subscriptions(a: &StatusArgs) -> Result<Vec<replica::SubscriptionStatus>, Failure> {
     if (a.max_lag.is_some() || a.max_lag_bytes.is_some()) && a.publisher_url.is_none() {
-        return Err(Ok((
-            2,
-            "--max-lag and --max-lag-bytes need --publisher-url (the lag is measured there)".into(),
-        )));
+        return Err(Failure::usage(
+            "--max-lag and --max-lag-bytes need --publisher-url (the lag is measured there)",
+        ));
     }
     if a.max_lag.is_some_and(|s| !(s.is_finite() && s >= 0.0)) {
-        return Err(Ok((2, "--max-lag must be a number of seconds >= 0".into())));
+        return Err(Failure::usage("--max-lag must be a number of seconds >= 0"));
     }
-    let mut product =
-        connect(&a.database_url, "the product database (--database-url)").map_err(Ok)?;
-    let mut subs = replica::status(&mut product, a.subscription.as_deref()).map_err(Err)?;
+    // `connect`'s failures: 2 an unparsable URL, 1 no connection
+    let connect = |url: &str, what: &str| {
+        connect(url, what).map_err(|(code, message)| {
+            Failure::new(
+                code,
+                if code == 2 { "usage" } else { "connection" },
+                message,
+            )
+        })
+    };
+    let mut product = connect(&a.database_url, "the product database (--database-url)")?;
+    let mut subs = replica::status(&mut product, a.subscription.as_deref())
+        .map_err(|e| Failure::from_error(&e))?;
     if subs.is_empty() {
-        return Ok(subs);
+        return Err(Failure::new(
+            1,
+            "no_subscription",
+            "no subscription in this database",
+        ));
     }
     if let Some(url) = &a.publisher_url {
-        let mut idp = connect(url, "the IDP database (--publisher-url)").map_err(Ok)?;
+        let mut idp = connect(url, "the IDP database (--publisher-url)")?;
         for s in &mut subs {
-            s.lag = replica::publisher_lag(&mut idp, &s.subscription).map_err(Err)?;
+            s.lag = replica::publisher_lag(&mut idp, &s.subscription)
+                .map_err(|e| Failure::from_error(&e))?;
         }
     }
     Ok(subs)
