@@ -96,8 +96,8 @@ fn man_page_lists_every_subcommand() {
     assert!(page.contains(".TH idpviews 1"));
     assert!(page.contains("SUBCOMMANDS"));
     for name in &names {
-        // roff escapes every hyphen: `idpviews\-wrap\-migration(1)`
         assert!(
+            // roff escapes every hyphen: `idpviews\-wrap\-migration(1)`
             page.contains(&format!("idpviews\\-{}(1)", name.replace('-', "\\-"))),
             "man page lacks `{name}`:\n{page}"
         );
