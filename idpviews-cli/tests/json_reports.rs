@@ -167,6 +167,14 @@ fn verify_audit_apply_as_json() {
     // Usage and connection errors are documents too; never the password.
     let doc = run_json(&["verify", "--views", package], v, vid, 2);
     assert_eq!(doc["error"]["kind"], "usage");
+    // ... and the text on stderr, for people reading a log
+    let out = idpviews(&["verify", "--views", package, "--format", "json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("error: no database"), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!("error: {}", doc["error"]["message"].as_str().unwrap())
+    );
     let doc = run_json(
         &["verify", "--database-url", url, "--views", "/nonexistent"],
         v,
