@@ -124,6 +124,26 @@ fn verify_runs_inside_a_transaction_and_apply_refuses_one() {
         assert!(report.is_ok(), "{report}");
         tx.commit().await.unwrap();
         conn.close().await.unwrap();
+
+        // A pooled connection, and a pool's transaction.
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(20))
+            .connect(db.url())
+            .await
+            .unwrap();
+        let applied = apply_sqlx(&mut *pool.acquire().await.unwrap(), &package)
+            .await
+            .unwrap();
+        assert!(applied.is_noop(), "{applied}");
+        let report = verify_sqlx(&mut *pool.acquire().await.unwrap(), &package)
+            .await
+            .unwrap();
+        assert!(report.is_ok(), "{report}");
+        let mut tx = pool.begin().await.unwrap();
+        assert!(verify_sqlx(&mut *tx, &package).await.unwrap().is_ok());
+        tx.rollback().await.unwrap();
+        pool.close().await;
     });
 }
 
