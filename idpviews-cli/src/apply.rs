@@ -1,6 +1,7 @@
 //! `idpviews apply`: create or upgrade the views in a database.
 
 use crate::database::DatabaseArgs;
+use crate::format::{self, Failure, Format, FormatArgs};
 use idpviews::ApplyOptions;
 use std::time::Duration;
 
@@ -20,6 +21,8 @@ Every wait is bounded: the lock timeout per attempt (--lock-timeout), --retries 
 with backoff, statement_timeout and idle_in_transaction_session_timeout on the session. When it \
 gives up, nothing was changed and the message names the blocking sessions (pid, user, \
 application_name, state, since when, query start) and how to proceed.\n\n\
+With --format json: one `idpviews.apply/1` document (docs/schema/apply.v1.json), a refusal or a \
+blocked apply included (the blocking sessions as fields).\n\n\
 Exit status: 0 when applied (or nothing to do), 1 when refused, blocked or the database failed, \
 2 on usage errors."
 )]
@@ -33,6 +36,8 @@ pub(crate) struct ApplyArgs {
     /// Attempts after the first when a lock wait times out (backoff 0.5 s, doubling).
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
+    #[command(flatten)]
+    pub output: FormatArgs,
 }
 
 /// `3s`, `500ms`, `2m` or a number of seconds.
@@ -55,22 +60,22 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
 
 /// Runs the command; returns the process exit status.
 pub(crate) fn run(args: &ApplyArgs) -> i32 {
-    let (package, mut client) = match args.db.open() {
-        Ok(opened) => opened,
-        Err(code) => return code,
-    };
+    let format = args.output.format;
     let options = ApplyOptions::default()
         .lock_timeout(args.lock_timeout)
         .retries(args.retries);
-    match idpviews::apply_with(&mut client, &package, &options) {
+    let applied = args.db.open().and_then(|(package, mut client)| {
+        idpviews::apply_with(&mut client, &package, &options).map_err(|e| Failure::from_error(&e))
+    });
+    match applied {
         Ok(applied) => {
-            print!("{applied}");
+            match format {
+                Format::Text => print!("{applied}"),
+                Format::Json => format::emit(&format::applied(&applied)),
+            }
             0
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            1
-        }
+        Err(failure) => failure.report(format, format::APPLY),
     }
 }
 

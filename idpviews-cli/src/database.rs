@@ -1,6 +1,7 @@
 //! What the database commands (`apply`, `verify`, `audit`) share: the
 //! connection and the package arguments.
 
+use crate::format::Failure;
 pub(crate) use idpviews::error_chain;
 use idpviews::Package;
 use std::path::PathBuf;
@@ -20,26 +21,23 @@ pub(crate) struct DatabaseArgs {
 }
 
 impl DatabaseArgs {
-    /// The package, or the exit status 2 after printing why it is unreadable.
-    pub(crate) fn package(&self) -> Result<Package, i32> {
-        Package::from_dir(&self.views).map_err(|e| {
-            eprintln!("error: {e}");
-            2
-        })
+    /// The package, or why it is unreadable (exit status 2).
+    pub(crate) fn package(&self) -> Result<Package, Failure> {
+        Package::from_dir(&self.views).map_err(|e| Failure::new(2, "package", e.to_string()))
     }
 
     /// The package, then a connection: what `apply` and `verify` start with.
-    pub(crate) fn open(&self) -> Result<(Package, postgres::Client), i32> {
+    pub(crate) fn open(&self) -> Result<(Package, postgres::Client), Failure> {
         let package = self.package()?;
         Ok((package, self.connect()?))
     }
 
-    /// A connection, or the exit status after printing why there is none:
-    /// 2 when no URL was given or it does not parse, 1 when connecting fails.
+    /// A connection, or why there is none: exit status 2 when no URL was
+    /// given or it does not parse, 1 when connecting fails.
     /// The URL itself is never printed (it may hold a password). Every wait
     /// is bounded ([`idpviews::connect`]): connect timeout 10 s unless the
     /// URL sets `connect_timeout`, TCP keepalives on.
-    pub(crate) fn connect(&self) -> Result<postgres::Client, i32> {
+    pub(crate) fn connect(&self) -> Result<postgres::Client, Failure> {
         let url = match self
             .database_url
             .clone()
@@ -47,21 +45,28 @@ impl DatabaseArgs {
         {
             Some(url) if !url.trim().is_empty() => url,
             _ => {
-                eprintln!("error: no database: pass --database-url <URL> or set DATABASE_URL");
-                return Err(2);
+                return Err(Failure::usage(
+                    "no database: pass --database-url <URL> or set DATABASE_URL",
+                ))
             }
         };
         let mut config: postgres::Config = url.parse().map_err(|e| {
-            eprintln!("error: --database-url is not a valid connection string: {e}");
-            2
+            Failure::usage(format!(
+                "--database-url is not a valid connection string: {e}"
+            ))
         })?;
         if config.get_application_name().is_none() {
             // names this session in pg_stat_activity and in lock reports
             config.application_name("idpviews");
         }
         idpviews::connect(&config).map_err(|e| {
-            eprintln!("error: {}", error_chain(&e));
-            1
+            let mut failure = Failure::new(1, "connection", error_chain(&e));
+            if let Some(state) = e.sqlstate() {
+                failure
+                    .details
+                    .insert("sqlstate".into(), serde_json::json!(state));
+            }
+            failure
         })
     }
 }

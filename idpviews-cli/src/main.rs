@@ -41,6 +41,7 @@ mod apply;
 mod audit;
 mod completions;
 mod database;
+mod format;
 mod generate;
 mod grants;
 mod man;

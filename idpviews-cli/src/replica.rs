@@ -1,5 +1,6 @@
 //! `idpviews replica`: products on their own databases through logical replication.
 
+use crate::format::{self, Failure, Format, FormatArgs};
 use idpviews::replica::{self, PublishOptions, SubscribeOptions, UpgradeOptions};
 use idpviews::{error_chain, Package};
 use std::path::PathBuf;
@@ -126,7 +127,8 @@ struct UpgradeArgs {
     long_about = "Shows, per subscription, whether it is enabled and its apply worker runs, the \
 error counts of PostgreSQL's statistics (the messages are in the product server's log), the \
 state of each table, and the lag in bytes and seconds as the publisher measures it (with \
---publisher-url).\n\n\
+--publisher-url). With --format json: one `idpviews.replica-status/1` document \
+(docs/schema/replica-status.v1.json), errors included.\n\n\
 Exit status: 0 healthy, 1 broken (disabled, no worker, a table not streaming) or behind \
 --max-lag / --max-lag-bytes, 2 usage errors."
 )]
@@ -146,6 +148,8 @@ struct StatusArgs {
     /// Exit 1 when the lag is over this many bytes (needs --publisher-url).
     #[arg(long, value_name = "BYTES")]
     max_lag_bytes: Option<i64>,
+    #[command(flatten)]
+    output: FormatArgs,
 }
 
 /// Runs the command; returns the process exit status.
@@ -154,7 +158,7 @@ pub(crate) fn run(args: &ReplicaArgs) -> i32 {
         ReplicaCommand::Publish(a) => publish(a),
         ReplicaCommand::Subscribe(a) => subscribe(a),
         ReplicaCommand::Apply(a) => upgrade(a),
-        ReplicaCommand::Status(a) => status(a),
+        ReplicaCommand::Status(a) => return status(a),
     };
     result.unwrap_or_else(|(code, message)| {
         eprintln!("error: {message}");
@@ -271,41 +275,72 @@ fn upgrade(a: &UpgradeArgs) -> Result<i32, Failed> {
     Ok(0)
 }
 
-fn status(a: &StatusArgs) -> Result<i32, Failed> {
-    if (a.max_lag.is_some() || a.max_lag_bytes.is_some()) && a.publisher_url.is_none() {
-        return Err((
-            2,
-            "--max-lag and --max-lag-bytes need --publisher-url (the lag is measured there)".into(),
-        ));
-    }
-    let max_lag = match a.max_lag {
-        Some(s) if !(s.is_finite() && s >= 0.0) => {
-            return Err((2, "--max-lag must be a number of seconds >= 0".into()))
-        }
-        Some(s) => Some(Duration::from_secs_f64(s)),
-        None => None,
+/// `replica status`: the only subcommand with `--format`, so it reports its own failures.
+fn status(a: &StatusArgs) -> i32 {
+    let format = a.output.format;
+    let subs = match subscriptions(a) {
+        Ok(subs) => subs,
+        Err(failure) => return failure.report(format, format::REPLICA_STATUS),
     };
-    let mut product = connect(&a.database_url, "the product database (--database-url)")?;
-    let mut subs = replica::status(&mut product, a.subscription.as_deref()).map_err(failed)?;
-    if subs.is_empty() {
-        return Err((1, "no subscription in this database".into()));
-    }
-    if let Some(url) = &a.publisher_url {
-        let mut idp = connect(url, "the IDP database (--publisher-url)")?;
-        for s in &mut subs {
-            s.lag = replica::publisher_lag(&mut idp, &s.subscription).map_err(failed)?;
-        }
+    let max_lag = a.max_lag.map(Duration::from_secs_f64);
+    let checked: Vec<_> = subs
+        .iter()
+        .map(|s| (s, s.problems(max_lag, a.max_lag_bytes)))
+        .collect();
+    if format == Format::Json {
+        format::emit(&format::replica_status(&checked));
     }
     let mut code = 0;
-    for s in &subs {
-        println!("{s}");
-        let problems = s.problems(max_lag, a.max_lag_bytes);
-        for p in &problems {
-            println!("problem: {p}");
+    for (s, problems) in &checked {
+        if format == Format::Text {
+            println!("{s}");
+            for p in problems {
+                println!("problem: {p}");
+            }
         }
         if !problems.is_empty() {
             code = 1;
         }
     }
-    Ok(code)
+    code
+}
+
+/// The subscriptions (at least one), with their lag when the publisher is given.
+fn subscriptions(a: &StatusArgs) -> Result<Vec<replica::SubscriptionStatus>, Failure> {
+    if (a.max_lag.is_some() || a.max_lag_bytes.is_some()) && a.publisher_url.is_none() {
+        return Err(Failure::usage(
+            "--max-lag and --max-lag-bytes need --publisher-url (the lag is measured there)",
+        ));
+    }
+    if a.max_lag.is_some_and(|s| !(s.is_finite() && s >= 0.0)) {
+        return Err(Failure::usage("--max-lag must be a number of seconds >= 0"));
+    }
+    // `connect`'s failures: 2 an unparsable URL, 1 no connection
+    let connect = |url: &str, what: &str| {
+        connect(url, what).map_err(|(code, message)| {
+            Failure::new(
+                code,
+                if code == 2 { "usage" } else { "connection" },
+                message,
+            )
+        })
+    };
+    let mut product = connect(&a.database_url, "the product database (--database-url)")?;
+    let mut subs = replica::status(&mut product, a.subscription.as_deref())
+        .map_err(|e| Failure::from_error(&e))?;
+    if subs.is_empty() {
+        return Err(Failure::new(
+            1,
+            "no_subscription",
+            "no subscription in this database",
+        ));
+    }
+    if let Some(url) = &a.publisher_url {
+        let mut idp = connect(url, "the IDP database (--publisher-url)")?;
+        for s in &mut subs {
+            s.lag = replica::publisher_lag(&mut idp, &s.subscription)
+                .map_err(|e| Failure::from_error(&e))?;
+        }
+    }
+    Ok(subs)
 }

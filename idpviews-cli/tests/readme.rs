@@ -170,3 +170,68 @@ fn the_build_script_snippet_uses_the_calls_the_example_compiles() {
         assert!(example.contains(call), "example build.rs lacks {call}");
     }
 }
+
+#[test]
+fn the_machine_readable_recipe_reads_fields_the_schemas_define() {
+    let readme = readme();
+    let recipe = blocks(&readme, "sh")
+        .into_iter()
+        .find(|b| b.contains("--format json"))
+        .expect("the machine-readable reports recipe");
+    let mut properties = std::collections::BTreeSet::new();
+    fn collect(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::Object(props)) = map.get("properties") {
+                    out.extend(props.keys().cloned());
+                }
+                map.values().for_each(|x| collect(x, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|x| collect(x, out)),
+            _ => {}
+        }
+    }
+    for file in ["verify", "audit", "apply", "replica-status"] {
+        let text =
+            std::fs::read_to_string(root().join(format!("docs/schema/{file}.v1.json"))).unwrap();
+        collect(&serde_json::from_str(&text).unwrap(), &mut properties);
+    }
+    let mut fields = 0;
+    for line in recipe.lines().filter(|l| l.contains("jq")) {
+        let filter = line.split('\'').nth(1).unwrap_or("");
+        let mut rest = filter;
+        while let Some(i) = rest.find('.') {
+            rest = &rest[i + 1..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                fields += 1;
+                assert!(
+                    properties.contains(&name),
+                    "the README's recipe reads `.{name}`, which no schema in docs/schema defines"
+                );
+            }
+        }
+    }
+    assert!(fields >= 10, "only {fields} fields found in the recipe");
+    for line in recipe.lines().filter(|l| l.starts_with("idpviews ")) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let command: Vec<&str> = words[1..]
+            .iter()
+            .take_while(|w| !w.starts_with('-'))
+            .copied()
+            .collect();
+        let mut args = command.clone();
+        args.push("--help");
+        let help = String::from_utf8_lossy(&idpviews(&args).stdout).into_owned();
+        for flag in words.iter().filter(|w| w.starts_with("--")) {
+            assert!(
+                help.contains(flag),
+                "`idpviews {}` has no {flag}",
+                command.join(" ")
+            );
+        }
+    }
+}

@@ -1,7 +1,13 @@
 //! `idpviews replica publish | subscribe | apply | status` through the real binary, on real
 //! clusters started by the test harness (a logical primary and a subscriber cluster).
 
+#[path = "support/json_schema.rs"]
+mod json_schema;
+#[path = "support/recipe.rs"]
+mod recipe;
+
 use idpviews_testdb::replication::clusters;
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -114,6 +120,39 @@ fn publish_subscribe_status_apply() {
         "{shown}"
     );
     assert_eq!(status(&["--max-lag", "1"]).status.code(), Some(2));
+    // The same as one JSON document, valid against its schema.
+    let doc = status_json(
+        &status(&[
+            "--publisher-url",
+            idp.url(),
+            "--max-lag",
+            "30",
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    assert_eq!(doc["status"], "ok");
+    let sub = &doc["subscriptions"][0];
+    assert_eq!(sub["subscription"], subscription.as_str());
+    assert_eq!(sub["enabled"], true);
+    assert!(sub["lag"]["bytes"].is_i64(), "{doc:#}");
+    assert!(
+        sub["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["table"] == "idp.users" && t["state"] == "ready"),
+        "{doc:#}"
+    );
+    assert_eq!(sub["problems"], serde_json::json!([]));
+    // the README's monitoring line
+    let line = recipe::jq(&recipe::readme_jq_filter(".subscriptions[]"), &doc);
+    let line: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(line["subscription"], subscription.as_str());
+    assert_eq!(line["lag_bytes"], sub["lag"]["bytes"]);
+    let doc = status_json(&status(&["--max-lag", "1", "--format", "json"]), 2);
+    assert_eq!(doc["error"]["kind"], "usage");
 
     // Unchanged package: nothing to do.
     let out = idpviews(&[
@@ -156,6 +195,31 @@ fn publish_subscribe_status_apply() {
     let out = status(&[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("disabled"), "{}", text(&out));
+    let doc = status_json(&status(&["--format", "json"]), 1);
+    assert_eq!(doc["status"], "problems");
+    assert_eq!(doc["subscriptions"][0]["enabled"], false);
+    assert_eq!(doc["subscriptions"][0]["lag"], Value::Null);
+    assert_eq!(
+        doc["subscriptions"][0]["problems"][0],
+        "the subscription is disabled"
+    );
+    let doc = status_json(
+        &status(&["--subscription", "no_such_subscription", "--format", "json"]),
+        1,
+    );
+    assert_eq!(doc["error"]["kind"], "no_subscription");
+}
+
+/// stdout is one `idpviews.replica-status/1` document, valid against its schema; the exit
+/// status is `code`.
+fn status_json(out: &Output, code: i32) -> Value {
+    assert_eq!(out.status.code(), Some(code), "{}", text(out));
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not one JSON document ({e}): {}", text(out)));
+    json_schema::assert_valid(&json_schema::load("replica-status.v1.json"), &doc);
+    assert_eq!(doc["schema"], "idpviews.replica-status/1");
+    assert!(!text(out).contains(SECRET), "{}", text(out));
+    doc
 }
 
 #[test]

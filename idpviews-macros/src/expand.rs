@@ -687,7 +687,7 @@ mod tests {
             })
             .collect();
         let json = format!(
-            r#"{{"format": 1, "generator": "test", "schema": "idp_views", "files": {{}},
+            r#"{{"format": 2, "generator": "test", "schema": "idp_views", "files": {{}},
                 "views": [{}],
                 "enums": [{{"name": "Kind", "source_schema": "idp", "db_name": "kind",
                             "values": [{{"name": "A", "label": "A"}}, {{"name": "B", "label": "B"}}]}}]}}"#,
@@ -725,7 +725,7 @@ mod tests {
     /// column decodes through sqlx's `Oid` (`get_oid`), the others directly.
     #[test]
     fn sqlx_impls_follow_the_feature() {
-        let json = r#"{"format": 1, "generator": "t", "schema": "idp_views", "files": {},
+        let json = r#"{"format": 2, "generator": "t", "schema": "idp_views", "files": {},
             "views": [{"name": "IdpThing", "model": "Thing", "source_schema": "idp",
                        "source_table": "Thing", "columns": [
                 {"field": "id", "column": "id", "prisma_type": "Int", "sql_type": "integer",
@@ -761,7 +761,7 @@ mod tests {
 
     fn with_enum(values: &str) -> String {
         let json = format!(
-            r#"{{"format": 1, "generator": "t", "schema": "idp_views", "files": {{}}, "views": [],
+            r#"{{"format": 2, "generator": "t", "schema": "idp_views", "files": {{}}, "views": [],
                 "enums": [{{"name": "Gender", "source_schema": "idp", "db_name": "gender",
                             "values": [{values}]}}]}}"#
         );

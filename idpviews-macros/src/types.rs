@@ -404,7 +404,7 @@ mod tests {
     /// optional manifest fields do not break the test).
     fn parse_column(column: &str) -> ManifestColumn {
         let json = format!(
-            r#"{{"format": 1, "generator": "t", "schema": "s", "files": {{}}, "views": [
+            r#"{{"format": 2, "generator": "t", "schema": "s", "files": {{}}, "views": [
                 {{"name": "V", "model": "M", "source_schema": "s", "source_table": "t",
                   "columns": [{column}]}}]}}"#
         );

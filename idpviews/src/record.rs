@@ -228,7 +228,7 @@ mod tests {
     #[test]
     fn round_trip_and_foreign_comments() {
         let manifest = Manifest::from_json(
-            r#"{"format":1,"generator":"g","schema":"s","files":{},"views":[]}"#,
+            r#"{"format":2,"generator":"g","schema":"s","files":{},"views":[]}"#,
         )
         .unwrap();
         let record = AppliedRecord {

@@ -15,7 +15,8 @@
 //! SELECT "id",                                                     -- the join key, as is
 //!   CASE WHEN "tenantId" = (SELECT CAST(idp_views.current_tenant() AS text))
 //!        THEN "email" ELSE NULL::text END AS "email",             -- every other column masked
-//!   ...
+//!   ...,
+//!   "tenantId"                                                     -- the tenant column, as is
 //! FROM "idp"."User"
 //! WHERE "tenantId" = (SELECT CAST(idp_views.current_tenant() AS text));
 //! ```
@@ -30,7 +31,13 @@
 //! - **Leaky functions.** The view is flattened into the caller's query (it
 //!   plans like the table). A caller's condition that PostgreSQL evaluates
 //!   before the view's `WHERE` sees `NULL` in every column of another
-//!   tenant's row but the id.
+//!   tenant's row but the id and the tenant id (what declaring that tenant
+//!   shows anyway).
+//! - **Per-tenant plans.** The tenant column is not masked, so a product's
+//!   own `WHERE "tenantId" = $1` (the declared tenant, passed again as a
+//!   query parameter) is an index condition merged with the view's check:
+//!   PostgreSQL plans per tenant, as for the table. Another tenant than the
+//!   declared one returns no rows.
 //! - **Forgetting the tenant.** No tenant is `NULL`; `col = NULL` is never
 //!   true: no rows, never all rows.
 //!

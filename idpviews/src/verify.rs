@@ -1341,7 +1341,8 @@ pub(crate) fn check_tenant_functions(manifest: &Manifest, live: &Live) -> Vec<Fi
 
 /// A tenant-isolated view filters on the declared tenant
 /// (`WHERE <tenant column> = (SELECT <schema>.current_tenant()::<type>)`)
-/// and masks every column but its unique ones with the same check.
+/// and masks every column but its unique ones and the tenant column with the
+/// same check.
 fn check_tenant_view(view: &ManifestView, live: &Live, findings: &mut Vec<Finding>) {
     let Some(def) = live.viewdefs.get(&view.name) else {
         return;
@@ -1397,15 +1398,50 @@ fn check_tenant_view(view: &ManifestView, live: &Live, findings: &mut Vec<Findin
         ));
         return;
     }
+    // Masked: every column but the unique ones (the join key) and the
+    // tenant column itself (what declaring a tenant shows anyway). Each
+    // such column must be `CASE WHEN <check> THEN .. ELSE NULL:: .. END AS
+    // <column>`, so a mask moved from one column to another is found too.
+    let masked: Vec<&str> = view
+        .columns
+        .iter()
+        .filter(|c| !c.unique && c.column != column)
+        .map(|c| c.column.as_str())
+        .collect();
     let masks = count(def).saturating_sub(1);
-    let expected = view.columns.iter().filter(|c| !c.unique).count();
-    if masks < expected {
+    let unmasked: Vec<&str> = masked
+        .iter()
+        .copied()
+        .filter(|name| {
+            let ends = [
+                format!("END AS {name},"),
+                format!("END AS {name}\n"),
+                format!("END AS {}", crate::sql::quote_ident(name)),
+            ];
+            !ends.iter().any(|end| {
+                def.match_indices(end.as_str()).any(|(at, _)| {
+                    let before = &def[..at];
+                    before.rfind("CASE").is_some_and(|case| {
+                        let expr = &before[case..];
+                        count(expr) == 1 && expr.contains("ELSE NULL::") && !expr.contains(" OR ")
+                    })
+                })
+            })
+        })
+        .collect();
+    if masks < masked.len() || !unmasked.is_empty() {
         findings.push(error(
             FindingKind::NoTenantFilter,
             format!(
-                "tenant isolation is weakened: {expected} column(s) should be masked by the tenant \
-                 check, {masks} are (a caller's function could read other tenants' values): \
-                 apply the package"
+                "tenant isolation is weakened: {} column(s) should be masked by the tenant \
+                 check, {masks} are{} (a caller's function could read other tenants' values): \
+                 apply the package",
+                masked.len(),
+                if unmasked.is_empty() {
+                    String::new()
+                } else {
+                    format!("; not masked: {}", unmasked.join(", "))
+                }
             ),
         ));
     }

@@ -2,7 +2,9 @@
 //! against the `idp` tables, on 1,000,000 users, in one run, as ratios; then
 //! the tenant-isolation designs side by side, each against the direct query
 //! filtered on the tenant: the generated one (tenant filter and column masks
-//! in a flattened view), a `security_barrier` view, a `SECURITY DEFINER`
+//! in a flattened view, the product's queries passing their tenant as a
+//! parameter too, `AND u.tenant_id = $1`, as a product should), a
+//! `security_barrier` view, a `SECURITY DEFINER`
 //! set-returning function, and the earlier row-level security design. Two
 //! data sets: 1,000 tenants of 1,000 users, and uneven tenants (one of
 //! 100,000 users, 9,000 of 100), with every prepared statement reused across
@@ -180,8 +182,10 @@ fn run_data_set(root: &Path, data: Data, users: i64, budget: Duration) {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Plain,
-    /// The generated design.
-    Masked,
+    /// The generated design, as a product uses it: the product's queries
+    /// also filter on the (unmasked) tenant column `AND u.tenant_id = $1`,
+    /// which gives per-tenant plans.
+    Generated,
     /// A `security_barrier` view with the same tenant filter.
     Barrier,
     /// A view over a `SECURITY DEFINER` set-returning function.
@@ -189,12 +193,17 @@ enum Mode {
     /// The earlier design: row-level security on `idp.users` through the
     /// view's owner.
     Rls,
-    /// The generated view, the product's query also filtering on the
-    /// tenant column (`AND u.tenant_id = $1`).
+    /// The generated view, the product's queries without a tenant
+    /// condition of their own (query 3 has one).
+    GeneratedNoParam,
+    /// The previous generated design: the tenant column masked too.
+    Masked,
+    /// ... the product's queries also filtering on the (masked) tenant
+    /// column (`AND u.tenant_id = $1`).
     MaskedParam,
-    /// Filter forms tried for uneven tenants (issue 13): the generated view
-    /// with its filter written `(tenant_id = T) IS TRUE` (not an index
-    /// condition, same estimate).
+    /// Filter forms tried for uneven tenants (issue 13): the previous
+    /// generated view (tenant column masked) with its filter written
+    /// `(tenant_id = T) IS TRUE` (not an index condition, same estimate).
     IsTrue,
     /// ... `COALESCE(tenant_id = T, false)` (not an index condition,
     /// estimated at 50 %).
@@ -202,28 +211,25 @@ enum Mode {
     /// ... `tenant_id = ANY (ARRAY[T, ... ten times])` (an index condition
     /// estimated at ten average tenants).
     Widened,
-    /// The generated view with the tenant column NOT masked, the product's
-    /// query filtering on it (`AND u.tenant_id = $1`): not the generated
-    /// design (a leaky function would see other rows' tenant ids).
-    UnmaskedParam,
 }
 
 impl Mode {
-    const ALL: [Mode; 10] = [
+    const ALL: [Mode; 11] = [
         Mode::Plain,
-        Mode::Masked,
+        Mode::Generated,
         Mode::Barrier,
         Mode::Function,
         Mode::Rls,
+        Mode::GeneratedNoParam,
+        Mode::Masked,
         Mode::MaskedParam,
         Mode::IsTrue,
         Mode::Coalesce,
         Mode::Widened,
-        Mode::UnmaskedParam,
     ];
 
     /// `IDPVIEWS_BENCH_DESIGNS`: a comma-separated list of design names
-    /// (`plain,masked,barrier,function,rls,masked_param,is_true,coalesce,widened,unmasked_param`);
+    /// (`plain,generated,barrier,function,rls,generated_noparam,masked,masked_param,is_true,coalesce,widened`);
     /// default: the five designs (the filter forms only on request).
     fn selected() -> Vec<Mode> {
         match std::env::var("IDPVIEWS_BENCH_DESIGNS") {
@@ -243,6 +249,8 @@ impl Mode {
     fn name(self) -> &'static str {
         match self {
             Mode::Plain => "plain",
+            Mode::Generated => "generated",
+            Mode::GeneratedNoParam => "generated_noparam",
             Mode::Masked => "masked",
             Mode::Barrier => "barrier",
             Mode::Function => "function",
@@ -251,15 +259,20 @@ impl Mode {
             Mode::IsTrue => "is_true",
             Mode::Coalesce => "coalesce",
             Mode::Widened => "widened",
-            Mode::UnmaskedParam => "unmasked_param",
         }
     }
 
     fn title(self) -> &'static str {
         match self {
             Mode::Plain => "Plain views (`idp_views`) vs `idp` tables",
+            Mode::Generated => {
+                "Generated design: tenant filter and column masks (tenant column unmasked) in a flattened view (`idp_views_tenant`), the product's queries filtering on `u.tenant_id = $1` too, vs `idp` tables filtered on a tenant parameter"
+            }
+            Mode::GeneratedNoParam => {
+                "Generated design, the product's queries without a tenant condition of their own (`idp_views_tenant`), vs `idp` tables filtered on a tenant parameter"
+            }
             Mode::Masked => {
-                "Generated design: tenant filter and column masks in a flattened view (`idp_views_tenant`), vs `idp` tables filtered on a tenant parameter"
+                "Previous generated design: the tenant column masked too (`idp_views_masked`), vs `idp` tables filtered on a tenant parameter"
             }
             Mode::Barrier => {
                 "`security_barrier` view with the same tenant filter (`idp_views_barrier`), vs `idp` tables filtered on a tenant parameter"
@@ -271,7 +284,7 @@ impl Mode {
                 "Earlier design: row-level security on `idp.users` through the view owner (`idp_views_rls`), vs `idp` tables filtered on a tenant parameter"
             }
             Mode::MaskedParam => {
-                "Generated design, the product's query also filtering on the (masked) tenant column `AND u.tenant_id = $1`, vs `idp` tables filtered on a tenant parameter"
+                "Previous generated design, the product's query also filtering on the (masked) tenant column `AND u.tenant_id = $1` (`idp_views_masked`), vs `idp` tables filtered on a tenant parameter"
             }
             Mode::IsTrue => {
                 "Filter form `(tenant_id = T) IS TRUE` (`idp_views_is_true`), vs `idp` tables filtered on a tenant parameter"
@@ -281,9 +294,6 @@ impl Mode {
             }
             Mode::Widened => {
                 "Filter form `tenant_id = ANY (ARRAY[T x 10])` (`idp_views_widened`), vs `idp` tables filtered on a tenant parameter"
-            }
-            Mode::UnmaskedParam => {
-                "Tenant column not masked, the product's query filtering on it `AND u.tenant_id = $1` (`idp_views_unmasked`), vs `idp` tables filtered on a tenant parameter"
             }
         }
     }
@@ -298,15 +308,14 @@ impl Mode {
     fn schema(self) -> &'static str {
         match self {
             Mode::Plain => "idp_views",
-            Mode::Masked => "idp_views_tenant",
+            Mode::Generated | Mode::GeneratedNoParam => "idp_views_tenant",
+            Mode::Masked | Mode::MaskedParam => "idp_views_masked",
             Mode::Barrier => "idp_views_barrier",
             Mode::Function => "idp_views_function",
             Mode::Rls => "idp_views_rls",
-            Mode::MaskedParam => "idp_views_tenant",
             Mode::IsTrue => "idp_views_is_true",
             Mode::Coalesce => "idp_views_coalesce",
             Mode::Widened => "idp_views_widened",
-            Mode::UnmaskedParam => "idp_views_unmasked",
         }
     }
 
@@ -320,7 +329,7 @@ impl Mode {
         };
         // Query 3 already filters on the tenant.
         let product_filter = match self {
-            Mode::MaskedParam | Mode::UnmaskedParam if !q.sql.contains("$1") => filter,
+            Mode::Generated | Mode::MaskedParam if !q.sql.contains("$1") => filter,
             _ => "",
         };
         let view_sql = q.sql.replace("{U}", &view).replace("{F}", product_filter);
@@ -594,8 +603,9 @@ fn srf_views(c: &mut postgres::Client, plain: &Package) {
     assert_scoped(c, "idp_views_function");
 }
 
-/// The filter forms tried for uneven tenants: the generated `IdpUser` view
-/// with its `WHERE` (or its tenant column's mask) rewritten.
+/// The previous generated design (the tenant column masked too) and the
+/// filter forms tried for uneven tenants on it: the generated `IdpUser`
+/// view with the tenant column masked and its `WHERE` rewritten.
 fn filter_forms(c: &mut postgres::Client, plain: &Package, tenant: &Package) {
     let start = tenant
         .sql
@@ -607,9 +617,12 @@ fn filter_forms(c: &mut postgres::Client, plain: &Package, tenant: &Package) {
     let mask = format!(
         r#"CASE WHEN "tenant_id" = {GENERATED_TENANT} THEN "tenant_id" ELSE NULL::uuid END AS "tenant_id""#
     );
-    assert!(view.contains(&filter) && view.contains(&mask), "{view}");
+    let bare = "\n  \"tenant_id\",\n";
+    assert!(view.contains(&filter) && view.contains(bare), "{view}");
+    let view = view.replacen(bare, &format!("\n  {mask},\n"), 1);
     let ten = [GENERATED_TENANT; 10].join(", ");
     for (mode, from, to) in [
+        (Mode::Masked, &filter, filter.clone()),
         (
             Mode::IsTrue,
             &filter,
@@ -625,7 +638,6 @@ fn filter_forms(c: &mut postgres::Client, plain: &Package, tenant: &Package) {
             &filter,
             format!(r#"WHERE "tenant_id" = ANY (ARRAY[{ten}])"#),
         ),
-        (Mode::UnmaskedParam, &mask, r#""tenant_id""#.to_owned()),
     ] {
         let schema = mode.schema();
         copy_package(c, plain, schema);

@@ -92,7 +92,7 @@ fn rows() -> Vec<Row> {
                 m.package_hash.clear();
                 std::fs::write(&path, m.to_json()).unwrap();
             }),
-            expect: Expect::PackageRefused(&["without its own hash", "idpviews generate"]),
+            expect: Expect::PackageRefused(&["older than the format 2", "idpviews generate"]),
         },
         Row {
             name: "view body swapped: password AS email",

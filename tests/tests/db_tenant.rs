@@ -364,37 +364,67 @@ fn the_view_is_flattened_into_the_callers_query() {
     assert!(plan.contains("Index Cond: (tenant_id = $"), "{plan}");
 }
 
-/// docs/database.md, "Speed": a product's own condition on the tenant column
-/// is on the masked column, a filter the planner cannot turn into an index
-/// condition or a per-tenant estimate on `tenant_id` (BENCHMARKS.md, "Tenant
-/// filter forms").
+/// docs/database.md, "Speed": the tenant column is not masked, so a
+/// product's own condition on it (`tenant_id = $1`) is an index condition on
+/// the IDP's tenant index, merged with the view's own check (per-tenant
+/// plans, BENCHMARKS.md); passing another tenant than the declared one
+/// returns no rows.
 #[test]
-fn a_products_tenant_condition_is_a_filter_on_the_masked_column() {
+fn a_products_tenant_condition_is_an_index_condition() {
     let s = setup();
     let mut p = connect(&s.db, &s.role, None);
+    let sql = r#"SELECT email FROM idp_views."IdpUser" WHERE tenant_id = $1::text::uuid"#;
     let mut tx = p.transaction().unwrap();
     set_tenant(&mut tx, TENANT_A).unwrap();
-    let sql = format!(r#"SELECT email FROM idp_views."IdpUser" WHERE tenant_id = '{TENANT_A}'"#);
-    let rows = tx.query(sql.as_str(), &[]).unwrap();
+    // A few rows only: without this the planner reads the tiny table
+    // sequentially whatever the condition.
+    tx.batch_execute("SET LOCAL enable_seqscan = off").unwrap();
+    let rows = tx.query(sql, &[&TENANT_A]).unwrap();
     assert_eq!(emails(&rows), tenant_emails(&USERS_A));
     let plan: Vec<String> = tx
-        .query(format!("EXPLAIN {sql}").as_str(), &[])
+        .query(format!("EXPLAIN {sql}").as_str(), &[&TENANT_A])
         .unwrap()
         .iter()
         .map(|r| r.get(0))
         .collect();
     let plan = plan.join("\n");
+    // A custom plan: the product's tenant is a literal of the index
+    // condition on the tenant index, the view's check a one-time filter.
+    assert!(plan.contains("User_tenant_id_idx"), "{plan}");
     assert!(
-        plan.contains(&format!(
-            "THEN tenant_id ELSE NULL::uuid END = '{TENANT_A}'::uuid)"
-        )),
+        plan.contains(&format!("Index Cond: (tenant_id = '{TENANT_A}'::uuid)")),
         "{plan}"
     );
-    assert!(
-        !plan.contains(&format!("(tenant_id = '{TENANT_A}'::uuid)")),
-        "{plan}"
-    );
+    assert!(!plan.contains("ELSE NULL::uuid END"), "{plan}");
+    // Another tenant than the declared one: no rows, with and without
+    // the index.
+    let seq_scan = format!("SET LOCAL enable_seqscan = on; {SEQ_SCAN_ONLY}");
+    for scans in ["", seq_scan.as_str()] {
+        tx.batch_execute(scans).unwrap();
+        let plan: Vec<String> = tx
+            .query(format!("EXPLAIN {sql}").as_str(), &[&TENANT_B])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let plan = plan.join("\n");
+        assert_eq!(plan.contains("Seq Scan"), !scans.is_empty(), "{plan}");
+        let rows = tx.query(sql, &[&TENANT_B]).unwrap();
+        assert!(rows.is_empty(), "{scans}: {:?}", emails(&rows));
+        let n: i64 = tx
+            .query_one(
+                r#"SELECT count(*) FROM idp_views."IdpUser" WHERE tenant_id = $1::text::uuid OR tenant_id IS NULL"#,
+                &[&TENANT_B],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 0, "{scans}");
+    }
     tx.commit().unwrap();
+    // No tenant declared: no rows, whatever tenant the query passes.
+    for tenant in [TENANT_A, TENANT_B] {
+        assert!(p.query(sql, &[&tenant]).unwrap().is_empty(), "{tenant}");
+    }
 }
 
 #[test]
@@ -730,8 +760,8 @@ fn threat_model_what_a_hostile_product_role_can_and_cannot_do() {
 
     // It can never reach: the IDP tables, a row of no tenant through any
     // declaration (an empty tenant is refused; a forged empty value is no
-    // tenant), the other columns of another tenant's rows through a leaky
-    // function or an error, even on a sequential scan.
+    // tenant), any column but the id and the tenant id of another tenant's
+    // rows through a leaky function or an error, even on a sequential scan.
     let e = p
         .query(r#"SELECT count(*) FROM idp."User""#, &[])
         .expect_err("no access to idp");
@@ -769,7 +799,9 @@ fn threat_model_what_a_hostile_product_role_can_and_cannot_do() {
         r#"CREATE FUNCTION product.leak_row(uuid, text, uuid) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS
              $$ BEGIN RAISE NOTICE 'row % % %', $1, $2, $3; RETURN true; END $$;
            CREATE FUNCTION product.leak_id(uuid) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS
-             $$ BEGIN RAISE NOTICE 'id %', $1; RETURN true; END $$;"#,
+             $$ BEGIN RAISE NOTICE 'id %', $1; RETURN true; END $$;
+           CREATE FUNCTION product.leak_tenant(uuid, uuid) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS
+             $$ BEGIN RAISE NOTICE 'tenant % %', $1, $2; RETURN true; END $$;"#,
     )
     .unwrap();
     tx.query(
@@ -778,7 +810,7 @@ fn threat_model_what_a_hostile_product_role_can_and_cannot_do() {
     )
     .unwrap();
     tx.query(
-        r#"SELECT 1 FROM idp_views."IdpUser" u WHERE product.leak_row(u.id, u.email, u.tenant_id)"#,
+        r#"SELECT 1 FROM idp_views."IdpUser" u WHERE product.leak_tenant(u.id, u.tenant_id) AND product.leak_row(u.id, u.email, u.tenant_id)"#,
         &[],
     )
     .unwrap();
@@ -798,16 +830,45 @@ fn threat_model_what_a_hostile_product_role_can_and_cannot_do() {
         for (_, email) in USERS_B.iter().chain([&orphan]) {
             assert!(!n.contains(email), "the leaky function saw {email}: {n}");
         }
-        assert!(
-            !n.contains(TENANT_B),
-            "the leaky function saw tenant B: {n}"
-        );
     }
     // What it can still learn (the side channels docs/database.md names): the
-    // ids of rows outside its tenant (the join key is not masked) and how
-    // many rows the table holds (the leaky function's calls, or EXPLAIN
-    // ANALYZE's "Rows Removed by Filter" on a sequential scan).
+    // ids of rows outside its tenant (the join key is not masked), their
+    // tenant ids (the tenant column is not masked: per-tenant plans for the
+    // product's own tenant condition) and how many rows the table holds (the
+    // leaky function's calls, or EXPLAIN ANALYZE's "Rows Removed by Filter"
+    // on a sequential scan).
     assert!(seen.iter().any(|n| n.contains(orphan.0)), "{seen:?}");
+    // The (id, tenant id) pairs the leak saw are exactly what declaring each
+    // tenant shows, plus the ids of rows of no tenant with a NULL tenant id
+    // (`RAISE NOTICE` prints NULL as `<NULL>`); nothing else.
+    let leaked: BTreeSet<(String, String)> = seen
+        .iter()
+        .filter_map(|n| n.strip_prefix("tenant "))
+        .filter_map(|n| n.split_once(' '))
+        .map(|(id, tenant)| (id.to_owned(), tenant.to_owned()))
+        .collect();
+    let mut declared = BTreeSet::new();
+    for tenant in [TENANT_A, TENANT_B] {
+        let mut tx = p.transaction().unwrap();
+        set_tenant(&mut tx, tenant).unwrap();
+        for row in tx
+            .query(
+                r#"SELECT id::text, tenant_id::text FROM idp_views."IdpUser""#,
+                &[],
+            )
+            .unwrap()
+        {
+            declared.insert((row.get::<_, String>(0), row.get::<_, String>(1)));
+        }
+        tx.commit().unwrap();
+    }
+    declared.insert((orphan.0.to_owned(), "<NULL>".to_owned()));
+    assert_eq!(leaked, declared, "{seen:?}");
+    assert!(
+        seen.iter()
+            .any(|n| n.starts_with("tenant ") && n.contains(TENANT_B)),
+        "{seen:?}"
+    );
     let mut tx = p.transaction().unwrap();
     set_tenant(&mut tx, TENANT_A).unwrap();
     tx.batch_execute(SEQ_SCAN_ONLY).unwrap();
@@ -862,10 +923,27 @@ fn verify_reports_a_tenant_view_that_lost_its_isolation() {
         ),
     ];
     assert_ne!(tampered[1], def, "the mask pattern changed:\n{def}");
+    // the mask moved from the e-mail to the (unmasked) tenant column: the
+    // same number of masks
+    let mask = "CASE\n            WHEN (\"User\".tenant_id = ( SELECT (idp_views.current_tenant())::uuid AS current_tenant)) THEN \"User\".email\n            ELSE NULL::text\n        END AS email";
+    let moved = tampered[1].replacen(
+        "\"User\".tenant_id,",
+        &format!(
+            "{},",
+            mask.replace("\"User\".email", "\"User\".tenant_id")
+                .replace("NULL::text", "NULL::uuid")
+                .replace("AS email", "AS tenant_id")
+        ),
+        1,
+    );
+    assert_ne!(
+        moved, tampered[1],
+        "the tenant column pattern changed:\n{def}"
+    );
     // a condition OR-ed to the filter
     let where_at = def.rfind("WHERE").unwrap();
     let widened = format!("{} OR true", def);
-    let tampered = [tampered[0].clone(), tampered[1].clone(), widened];
+    let tampered = [tampered[0].clone(), tampered[1].clone(), moved, widened];
     assert!(where_at > 0);
     for view in tampered {
         c.batch_execute(&format!(

@@ -16,9 +16,10 @@
 //! Tenant-isolated views (`tenant_column`) keep the tenant filter in the
 //! view itself, with no change to the IDP tables (see [`render_tenant_functions`]
 //! and [`tenant_view_body`]): the view is flattened into the caller's query
-//! and every column but the model's id is masked by the tenant check, so a
-//! caller's condition that PostgreSQL evaluates before the view's `WHERE`
-//! sees `NULL` for other tenants' rows.
+//! and every column but the model's id and the tenant column is masked by the
+//! tenant check, so a caller's condition that PostgreSQL evaluates before the
+//! view's `WHERE` sees `NULL` for other tenants' rows (their ids and tenant
+//! ids only: what declaring that tenant shows anyway).
 
 use super::plan::{Plan, TenantPlan, ViewPlan};
 use crate::manifest::ManifestColumn;
@@ -107,7 +108,10 @@ pub(crate) fn render_tenant_functions(out: &mut String, schema: &str, views: &[V
 
 /// The select list and `WHERE` of a tenant-isolated view: the model's id
 /// columns as they are (the join key: index lookups and estimates as on the
-/// table), every other column `CASE WHEN <tenant column> = <tenant> THEN
+/// table), the tenant column as it is (a product's own `"tenant_id" = $1`
+/// is then an index condition merged with the view's check: per-tenant
+/// plans; it reveals only what declaring that tenant shows, and `NULL` for
+/// rows of no tenant), every other column `CASE WHEN <tenant column> = <tenant> THEN
 /// <column> ELSE NULL::<type> END` (a caller's function evaluated before the
 /// view's `WHERE` sees `NULL` for other tenants' rows; the `ELSE` keeps the
 /// column's type modifier), and `WHERE <tenant column> = <tenant>`.
@@ -123,7 +127,7 @@ pub(crate) fn tenant_view_body(
         .columns
         .iter()
         .map(|c| {
-            if tenant.bare.contains(&c.column) {
+            if tenant.bare.contains(&c.column) || c.column == tenant.column {
                 column_expr(c)
             } else {
                 format!(

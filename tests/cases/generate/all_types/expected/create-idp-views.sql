@@ -119,7 +119,7 @@ CREATE OR REPLACE VIEW "shared_views"."TenantAccount" AS
 SELECT
   "id",
   CASE WHEN "tenant_id" = (SELECT CAST("shared_views"."current_tenant"() AS uuid)) THEN "handle" ELSE NULL::character varying(64) END AS "handle",
-  CASE WHEN "tenant_id" = (SELECT CAST("shared_views"."current_tenant"() AS uuid)) THEN "tenant_id" ELSE NULL::uuid END AS "tenant_id",
+  "tenant_id",
   CASE WHEN "tenant_id" = (SELECT CAST("shared_views"."current_tenant"() AS uuid)) THEN "role"::text ELSE NULL::text END AS "role"
 FROM "idp"."accounts"
 WHERE "tenant_id" = (SELECT CAST("shared_views"."current_tenant"() AS uuid));

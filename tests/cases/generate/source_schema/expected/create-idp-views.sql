@@ -80,7 +80,7 @@ SELECT
   CASE WHEN "org_id" = (SELECT CAST("identity_views"."current_tenant"() AS integer)) THEN "name" ELSE NULL::character varying(120) END AS "name",
   CASE WHEN "org_id" = (SELECT CAST("identity_views"."current_tenant"() AS integer)) THEN "status"::text ELSE NULL::text END AS "status",
   CASE WHEN "org_id" = (SELECT CAST("identity_views"."current_tenant"() AS integer)) THEN "joined_at" ELSE NULL::timestamp(3) with time zone END AS "joined_at",
-  CASE WHEN "org_id" = (SELECT CAST("identity_views"."current_tenant"() AS integer)) THEN "org_id" ELSE NULL::integer END AS "org_id"
+  "org_id"
 FROM "identity"."members"
 WHERE "org_id" = (SELECT CAST("identity_views"."current_tenant"() AS integer));
 CREATE OR REPLACE TRIGGER idpviews_read_only_statement
