@@ -4,7 +4,7 @@
 //! this build does not know), and `Prefixed` decode the IDP side of a JOIN
 //! from `PgRow`s; the database operations (`idpviews::apply_sqlx`,
 //! `verify_sqlx`, `audit_sqlx`, `tenant::set_tenant_sqlx`) take a
-//! `&mut PgConnection` (or `&mut *tx`). The service brings its own sqlx
+//! `&mut PgConnection` (or `&mut tx`). The service brings its own sqlx
 //! (same 0.9 line) with the runtime and TLS it wants; `idpviews` adds no
 //! runtime.
 

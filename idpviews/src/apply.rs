@@ -332,12 +332,12 @@ pub async fn apply_sqlx(
 }
 
 /// Applies the package on a sqlx connection (the `sqlx` feature), e.g.
-/// `&mut *pool.acquire().await?`. See the module docs.
+/// `&mut pool.acquire().await?`. See the module docs.
 ///
 /// Like [`apply_with`] (which takes a `postgres::Client`, not a
 /// transaction), apply runs its own transactions (`BEGIN`, `SET LOCAL`
 /// timeouts, the advisory lock, retries, `COMMIT`), so the connection must
-/// not be inside a sqlx transaction (`&mut *tx`): that is refused with
+/// not be inside a sqlx transaction (`&mut tx`): that is refused with
 /// [`Error::InvalidInput`], nothing done.
 #[cfg(feature = "sqlx")]
 pub async fn apply_sqlx_with(
@@ -348,7 +348,7 @@ pub async fn apply_sqlx_with(
     if sqlx::Connection::is_in_transaction(&*conn) {
         return Err(Error::InvalidInput(
             "apply runs its own transactions (with retries): pass a connection that is not in a \
-             transaction, not a sqlx transaction's (`&mut *tx`); nothing was changed"
+             transaction, not a sqlx transaction's (`&mut tx`); nothing was changed"
                 .into(),
         ));
     }

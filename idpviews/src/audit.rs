@@ -132,7 +132,7 @@ pub async fn audit_async<C: tokio_postgres::GenericClient + Sync>(
     audit_on(AsyncConn(client), &package.manifest, DEFAULT_SAMPLE).await
 }
 
-/// [`audit`] on a sqlx connection or transaction (`&mut *tx`; the `sqlx` feature).
+/// [`audit`] on a sqlx connection or transaction (`&mut tx`; the `sqlx` feature).
 #[cfg(feature = "sqlx")]
 pub async fn audit_sqlx(
     conn: &mut sqlx::PgConnection,

@@ -192,7 +192,7 @@ impl<C: tokio_postgres::GenericClient + Sync> Conn for AsyncConn<'_, C> {
 #[cfg(feature = "sqlx")]
 pub(crate) type SqlxQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
-/// A sqlx connection (or a transaction's, `&mut *tx`).
+/// A sqlx connection (or a transaction's, `&mut tx`).
 ///
 /// Queries with parameters run as unnamed prepared statements, like the
 /// `postgres` clients' `query` with a `&str`: nothing is left prepared on

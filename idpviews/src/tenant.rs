@@ -90,7 +90,7 @@ pub async fn set_tenant_in_async(
     set_on(AsyncConn(transaction), schema, tenant_id).await
 }
 
-/// [`set_tenant`] on a sqlx transaction (the `sqlx` feature): `&mut *tx`
+/// [`set_tenant`] on a sqlx transaction (the `sqlx` feature): `&mut tx`
 /// for `tx: sqlx::Transaction<'_, Postgres>`. A connection outside a sqlx
 /// transaction is refused ([`Error::InvalidInput`]): the declaration would
 /// end with its own statement.
@@ -111,7 +111,7 @@ pub async fn set_tenant_in_sqlx(
 ) -> Result<(), Error> {
     if !sqlx::Connection::is_in_transaction(&*transaction) {
         return Err(Error::InvalidInput(
-            "set_tenant needs a transaction (`&mut *tx` of `conn.begin()`): the tenant is declared \
+            "set_tenant needs a transaction (`&mut tx` of `conn.begin()`): the tenant is declared \
              for the rest of the transaction, and outside one it would end with its own statement"
                 .into(),
         ));

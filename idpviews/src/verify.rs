@@ -260,7 +260,7 @@ pub fn verify<C: postgres::GenericClient>(
     run_ready(verify_on(SyncConn(client), package))
 }
 
-/// Verifies on a sqlx connection or transaction (`&mut *tx`; the `sqlx` feature).
+/// Verifies on a sqlx connection or transaction (`&mut tx`; the `sqlx` feature).
 #[cfg(feature = "sqlx")]
 pub async fn verify_sqlx(
     conn: &mut sqlx::PgConnection,

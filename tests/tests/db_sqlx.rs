@@ -2,7 +2,7 @@
 //! `idpviews`) against a real PostgreSQL: `apply_sqlx`, `verify_sqlx`,
 //! `audit_sqlx`, `tenant::{set_tenant_sqlx, current_tenant_sqlx}` do what the
 //! `postgres` functions do (same reports), inside a sqlx transaction where
-//! that makes sense (`&mut *tx`), and refuse where it does not.
+//! that makes sense (`&mut tx`), and refuse where it does not.
 
 mod db_fixture;
 
@@ -106,9 +106,9 @@ fn verify_runs_inside_a_transaction_and_apply_refuses_one() {
     run(async {
         let mut conn = connect(db.url()).await;
         let mut tx = conn.begin().await.unwrap();
-        let err = apply_sqlx(&mut *tx, &package).await.unwrap_err();
+        let err = apply_sqlx(&mut tx, &package).await.unwrap_err();
         assert!(matches!(err, Error::InvalidInput(_)), "{err}");
-        assert!(err.to_string().contains("&mut *tx"), "{err}");
+        assert!(err.to_string().contains("&mut tx"), "{err}");
         tx.rollback().await.unwrap();
         // Nothing was created.
         let schema: Option<String> =
@@ -120,7 +120,7 @@ fn verify_runs_inside_a_transaction_and_apply_refuses_one() {
 
         apply_sqlx(&mut conn, &package).await.unwrap();
         let mut tx = conn.begin().await.unwrap();
-        let report = verify_sqlx(&mut *tx, &package).await.unwrap();
+        let report = verify_sqlx(&mut tx, &package).await.unwrap();
         assert!(report.is_ok(), "{report}");
         tx.commit().await.unwrap();
         conn.close().await.unwrap();
@@ -132,16 +132,16 @@ fn verify_runs_inside_a_transaction_and_apply_refuses_one() {
             .connect(db.url())
             .await
             .unwrap();
-        let applied = apply_sqlx(&mut *pool.acquire().await.unwrap(), &package)
+        let applied = apply_sqlx(&mut pool.acquire().await.unwrap(), &package)
             .await
             .unwrap();
         assert!(applied.is_noop(), "{applied}");
-        let report = verify_sqlx(&mut *pool.acquire().await.unwrap(), &package)
+        let report = verify_sqlx(&mut pool.acquire().await.unwrap(), &package)
             .await
             .unwrap();
         assert!(report.is_ok(), "{report}");
         let mut tx = pool.begin().await.unwrap();
-        assert!(verify_sqlx(&mut *tx, &package).await.unwrap().is_ok());
+        assert!(verify_sqlx(&mut tx, &package).await.unwrap().is_ok());
         tx.rollback().await.unwrap();
         pool.close().await;
     });
@@ -216,9 +216,9 @@ fn set_tenant_in_a_sqlx_transaction_shows_only_that_tenants_rows() {
         let mut conn = connect(&db.url_for_role(&role, Some(password))).await;
         for (tenant, users) in [(TENANT_A, &USERS_A[..]), (TENANT_B, &USERS_B[..])] {
             let mut tx = conn.begin().await.unwrap();
-            set_tenant_sqlx(&mut *tx, tenant).await.unwrap();
+            set_tenant_sqlx(&mut tx, tenant).await.unwrap();
             assert_eq!(
-                current_tenant_sqlx(&mut *tx).await.unwrap().as_deref(),
+                current_tenant_sqlx(&mut tx).await.unwrap().as_deref(),
                 Some(tenant)
             );
             let emails: BTreeSet<String> = sqlx::query(r#"SELECT email FROM idp_views."IdpUser""#)
@@ -245,10 +245,10 @@ fn set_tenant_in_a_sqlx_transaction_shows_only_that_tenants_rows() {
         assert!(matches!(err, Error::InvalidInput(_)), "{err}");
         // An empty tenant is refused as with `postgres`.
         let mut tx = conn.begin().await.unwrap();
-        let err = set_tenant_sqlx(&mut *tx, "").await.unwrap_err();
+        let err = set_tenant_sqlx(&mut tx, "").await.unwrap_err();
         assert!(matches!(err, Error::InvalidInput(_)), "{err}");
         // A database error keeps its SQLSTATE and context.
-        let err = set_tenant_in_sqlx(&mut *tx, "no_such_schema", TENANT_A)
+        let err = set_tenant_in_sqlx(&mut tx, "no_such_schema", TENANT_A)
             .await
             .unwrap_err();
         assert!(matches!(err, Error::Sqlx { .. }), "{err:?}");
