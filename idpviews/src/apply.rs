@@ -338,7 +338,9 @@ pub async fn apply_sqlx(
 /// transaction), apply runs its own transactions (`BEGIN`, `SET LOCAL`
 /// timeouts, the advisory lock, retries, `COMMIT`), so the connection must
 /// not be inside a sqlx transaction (`&mut tx`): that is refused with
-/// [`Error::InvalidInput`], nothing done.
+/// [`Error::InvalidInput`], nothing done. As with [`apply_async_with`], a
+/// future dropped before it finished leaves the connection inside apply's
+/// transaction (sqlx does not know of it): close that connection.
 #[cfg(feature = "sqlx")]
 pub async fn apply_sqlx_with(
     conn: &mut sqlx::PgConnection,

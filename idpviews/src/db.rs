@@ -73,8 +73,9 @@ fn pg_params<'a>(params: Params<'a>) -> Vec<&'a (dyn ToSql + Sync)> {
     params.iter().map(|p| p.pg()).collect()
 }
 
-/// A column value the operations read: text, `bool`, `i32`/`i64`, `oid`,
-/// `text[]`, `Option` of those.
+/// A column value the operations read (text, `bool`, `i32`/`i64`, `text[]`,
+/// `Option` of those): a type both clients decode, with the same accepted
+/// PostgreSQL types (e.g. `String` from `text`, `name`, `varchar`).
 pub(crate) trait Column: Sized {
     fn from_postgres(row: &postgres::Row, index: usize) -> Self;
     #[cfg(feature = "sqlx")]
@@ -196,8 +197,8 @@ pub(crate) type SqlxQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::pos
 ///
 /// Queries with parameters run as unnamed prepared statements, like the
 /// `postgres` clients' `query` with a `&str`: nothing is left prepared on
-/// the server (so they also work through PgBouncer's transaction pooling);
-/// `batch` is a simple-protocol query (`sqlx::raw_sql`), like `batch_execute`.
+/// the server. `batch` is a simple-protocol query (`sqlx::raw_sql`), like
+/// `batch_execute`.
 #[cfg(feature = "sqlx")]
 pub(crate) struct SqlxConn<'a>(pub(crate) &'a mut sqlx::PgConnection);
 

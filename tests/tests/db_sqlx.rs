@@ -96,6 +96,15 @@ fn apply_verify_tamper_repair() {
     );
     assert!(report.is_ok(), "{report}");
     assert!(idpviews::verify(&mut pg, &package).unwrap().is_ok());
+    // Nothing was left prepared on the server by the operations.
+    let prepared: i64 = rt
+        .block_on(
+            sqlx::query_scalar("SELECT count(*) FROM pg_prepared_statements")
+                .persistent(false)
+                .fetch_one(&mut conn),
+        )
+        .unwrap();
+    assert_eq!(prepared, 0);
     rt.block_on(conn.close()).unwrap();
 }
 
