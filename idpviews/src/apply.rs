@@ -8,7 +8,7 @@
 //!
 //! 1. the package's transaction-level advisory lock (services starting at
 //!    once apply one after the other);
-//! 2. the repair step ([`crate::repair`], not when a newer package that
+//! 2. the repair step (`repair.rs`, not when a newer package that
 //!    extends this one is applied): what `verify` finds broken (trigger
 //!    function, triggers, owner, view definition, tenant functions, foreign
 //!    rules and triggers) is restored from the package, or the apply is
@@ -111,7 +111,7 @@ pub struct Applied {
     /// Attempts made (1 unless a lock wait timed out).
     pub attempts: u32,
     /// What the repair step restored before applying (hand changes undone,
-    /// see [`crate::repair`]), one line each.
+    /// see `repair.rs`), one line each.
     pub repaired: Vec<String>,
 }
 

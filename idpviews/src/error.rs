@@ -42,7 +42,7 @@ pub enum Error {
     Blocked(Box<Blocked>),
     /// Connecting took longer than the connect timeout.
     Timeout(String),
-    /// [`crate::apply`] on a hot standby (`pg_is_in_recovery()`): nothing can be written there.
+    /// [`crate::apply()`] on a hot standby (`pg_is_in_recovery()`): nothing can be written there.
     ReadOnlyStandby,
     /// Logical replication ([`crate::replica`]) cannot go on: the message says why and what to do.
     Replica(String),

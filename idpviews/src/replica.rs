@@ -1,8 +1,8 @@
 //! Scale out: products on read replicas and on their own databases.
 //!
 //! # Read replicas (physical standby)
-//! Views, typed rows, [`crate::verify`], [`crate::tenant::set_tenant`] and [`crate::audit`] only
-//! read, so they work on a hot standby unchanged. [`crate::apply`] refuses there with
+//! Views, typed rows, [`crate::verify()`], [`crate::tenant::set_tenant`] and [`crate::audit()`] only
+//! read, so they work on a hot standby unchanged. [`crate::apply()`] refuses there with
 //! [`Error::ReadOnlyStandby`] ("read-only standby: apply on the primary"): the views reach the
 //! standby through replication once applied on the primary.
 //!
@@ -15,7 +15,7 @@
 //! - **Product side** ([`subscribe`]): tables with the same qualified names holding only the
 //!   published columns (types from the manifest: enum columns are `text`/`text[]`, so a new enum
 //!   label never breaks the apply worker), then the package's views (`create-idp-views.sql`
-//!   unchanged, through [`crate::apply`]), then the subscription.
+//!   unchanged, through [`crate::apply()`]), then the subscription.
 //! - **Upgrades** ([`upgrade`]): appended fields and views change the subscriber tables first,
 //!   then the publication, then `REFRESH PUBLICATION` (new tables are copied), then a backfill of
 //!   appended columns of existing tables (PostgreSQL does not re-copy them), then the views.

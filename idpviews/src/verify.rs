@@ -8,7 +8,7 @@
 //! or a column mask missing, `set_tenant`/`current_tenant` missing or not the
 //! package's).
 //!
-//! Exact, per view (see [`crate::repair`] for what `apply` does about it):
+//! Exact, per view (see `repair.rs` for what `apply` does about it):
 //! the view reads only its source table, each column is exactly the
 //! same-named allowlisted source column (read from the view's query tree in
 //! `pg_rewrite` and its dependencies in `pg_depend`: no `WHERE`, join,
