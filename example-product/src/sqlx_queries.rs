@@ -2,12 +2,15 @@
 //! sqlx writes. The `sqlx` feature of `idpviews` makes `IdpUser` a
 //! `sqlx::FromRow`, `UserType` a sqlx type (bindable, `Unknown` for labels
 //! this build does not know), and `Prefixed` decode the IDP side of a JOIN
-//! from `PgRow`s. The service brings its own sqlx (same 0.9 line) with the
-//! runtime and TLS it wants; `idpviews` adds no runtime.
+//! from `PgRow`s; the database operations (`idpviews::apply_sqlx`,
+//! `verify_sqlx`, `audit_sqlx`, `tenant::set_tenant_sqlx`) take a
+//! `&mut PgConnection` (or `&mut tx`). The service brings its own sqlx
+//! (same 0.9 line) with the runtime and TLS it wants; `idpviews` adds no
+//! runtime.
 
 use crate::idp::{IdpUser, UserType};
 use crate::queries::{drivers_with_users_sql, Driver, DriverWithUser};
-use idpviews::RowError;
+use idpviews::{Applied, RowError, VerifyReport};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
 use sqlx::{AssertSqlSafe, ConnectOptions, Row};
 use std::fmt;
@@ -83,6 +86,19 @@ pub async fn connect(config: &postgres::Config) -> Result<PgConnection, sqlx::Er
             format!("no connection within {limit:?}"),
         ))),
     }
+}
+
+/// The views package through sqlx: `apply_sqlx` as the admin (locked and
+/// idempotent: a package already applied is left unchanged), then
+/// `verify_sqlx` as the product role (reading the catalogs needs no more
+/// than its grants). A failed verify is an error (`idpviews::Error::Verify`).
+pub async fn apply_and_verify(
+    admin: &mut PgConnection,
+    product: &mut PgConnection,
+) -> Result<(Applied, VerifyReport), idpviews::Error> {
+    let applied = idpviews::apply_sqlx(admin, crate::idp::package()).await?;
+    let report = idpviews::verify_sqlx(product, crate::idp::package()).await?;
+    Ok((applied, report.into_result()?))
 }
 
 fn driver(row: &PgRow) -> Result<Driver, sqlx::Error> {

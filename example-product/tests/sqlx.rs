@@ -40,6 +40,29 @@ fn sqlx_queries_match_the_postgres_queries() {
             .await
             .unwrap();
         assert_eq!(user, role);
+        // The views package through sqlx: already applied by the setup, so
+        // unchanged; verify as the product role passes.
+        let mut admin = sqlx_queries::connect(&db.url().parse().unwrap())
+            .await
+            .unwrap();
+        let (applied, report) = sqlx_queries::apply_and_verify(&mut admin, &mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(applied.is_noop(), "{applied}");
+        assert!(report.is_ok(), "{report}");
+        // A tampered view: verify through sqlx fails, apply through sqlx repairs.
+        sqlx::raw_sql(r#"DROP TRIGGER idpviews_read_only ON "idp_views"."IdpUser""#)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let report = idpviews::verify_sqlx(&mut conn, example_product::idp::package())
+            .await
+            .unwrap();
+        assert!(!report.is_ok(), "{report}");
+        let e = sqlx_queries::apply_and_verify(&mut admin, &mut conn).await;
+        let (applied, _) = e.unwrap_or_else(|e| panic!("{e}"));
+        assert!(!applied.repaired.is_empty(), "{applied}");
+        admin.close().await.unwrap();
         // Query 1: same drivers, same IDP users, decoded from PgRows.
         let got = sqlx_queries::list_drivers(&mut conn).await.unwrap();
         assert_eq!(got, expected);
@@ -79,6 +102,14 @@ fn the_sqlx_example_runs() {
     );
     assert!(
         stdout.contains("connected through sqlx as the product role"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("applied the views package to schema \"idp_views\" (nothing changed)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("0 errors, 0 warnings: the database matches the views package"),
         "{stdout}"
     );
     assert!(stdout.contains("Drivers with their IDP user"), "{stdout}");

@@ -8,7 +8,7 @@
 //!
 //! 1. the package's transaction-level advisory lock (services starting at
 //!    once apply one after the other);
-//! 2. the repair step ([`crate::repair`], not when a newer package that
+//! 2. the repair step (`repair.rs`, not when a newer package that
 //!    extends this one is applied): what `verify` finds broken (trigger
 //!    function, triggers, owner, view definition, tenant functions, foreign
 //!    rules and triggers) is restored from the package, or the apply is
@@ -31,7 +31,7 @@
 //!    retries with backoff, [`Error::Blocked`] names the blocking sessions.
 
 use crate::catalog::{self, Relation};
-use crate::db::{qualified, run_ready, AsyncConn, Conn, SyncConn};
+use crate::db::{qualified, run_ready, AsyncConn, Conn, DbError, DbRow, SyncConn};
 use crate::manifest::{Manifest, ManifestView};
 use crate::record::{self, AppliedRecord, ViewPrint};
 use crate::statements;
@@ -111,7 +111,7 @@ pub struct Applied {
     /// Attempts made (1 unless a lock wait timed out).
     pub attempts: u32,
     /// What the repair step restored before applying (hand changes undone,
-    /// see [`crate::repair`]), one line each.
+    /// see `repair.rs`), one line each.
     pub repaired: Vec<String>,
 }
 
@@ -321,6 +321,42 @@ pub async fn apply_async_with(
     apply_on(AsyncConn(&*client), package, options).await
 }
 
+/// Applies the package on a sqlx connection with [`ApplyOptions::default`]
+/// (the `sqlx` feature). See [`apply_sqlx_with`].
+#[cfg(feature = "sqlx")]
+pub async fn apply_sqlx(
+    conn: &mut sqlx::PgConnection,
+    package: &Package,
+) -> Result<Applied, Error> {
+    apply_sqlx_with(conn, package, &ApplyOptions::default()).await
+}
+
+/// Applies the package on a sqlx connection (the `sqlx` feature), e.g.
+/// `&mut pool.acquire().await?`. See the module docs.
+///
+/// Like [`apply_with`] (which takes a `postgres::Client`, not a
+/// transaction), apply runs its own transactions (`BEGIN`, `SET LOCAL`
+/// timeouts, the advisory lock, retries, `COMMIT`), so the connection must
+/// not be inside a sqlx transaction (`&mut tx`): that is refused with
+/// [`Error::InvalidInput`], nothing done. As with [`apply_async_with`], a
+/// future dropped before it finished leaves the connection inside apply's
+/// transaction (sqlx does not know of it): close that connection.
+#[cfg(feature = "sqlx")]
+pub async fn apply_sqlx_with(
+    conn: &mut sqlx::PgConnection,
+    package: &Package,
+    options: &ApplyOptions,
+) -> Result<Applied, Error> {
+    if sqlx::Connection::is_in_transaction(&*conn) {
+        return Err(Error::InvalidInput(
+            "apply runs its own transactions (with retries): pass a connection that is not in a \
+             transaction, not a sqlx transaction's (`&mut tx`); nothing was changed"
+                .into(),
+        ));
+    }
+    apply_on(crate::db::SqlxConn(conn), package, options).await
+}
+
 /// Where an attempt waited when its lock wait timed out.
 enum Waiting {
     Advisory(i64),
@@ -410,8 +446,8 @@ fn millis(d: Duration) -> u128 {
 }
 
 /// Whether a database error is a lock wait that timed out.
-fn is_lock_timeout(e: &postgres::Error) -> bool {
-    e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+fn is_lock_timeout(e: &DbError) -> bool {
+    e.code() == Some(postgres::error::SqlState::LOCK_NOT_AVAILABLE.code())
 }
 
 async fn attempt<C: Conn>(
@@ -810,7 +846,7 @@ async fn blockers<C: Conn>(conn: &mut C, waiting: &Waiting) -> (String, Vec<Bloc
             state: r.get(3),
             transaction_start: r.get(4),
             query_start: r.get(5),
-            query: r.get::<_, Option<String>>(6).map(|q| one_line(&q)),
+            query: r.get::<Option<String>>(6).map(|q| one_line(&q)),
             mode: r.get(7),
             granted: r.get(8),
             object: r.get(9),

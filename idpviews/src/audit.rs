@@ -7,7 +7,7 @@
 //! counts the rows with every foreign-key column set and no matching view
 //! row, and a second one samples them in primary-key order.
 
-use crate::db::{qualified, quote_ident, run_ready, AsyncConn, Conn, SyncConn};
+use crate::db::{qualified, quote_ident, run_ready, AsyncConn, Conn, DbRow, SyncConn};
 use crate::manifest::{Manifest, ManifestRelation};
 use crate::{Error, Package};
 use std::fmt;
@@ -132,6 +132,15 @@ pub async fn audit_async<C: tokio_postgres::GenericClient + Sync>(
     audit_on(AsyncConn(client), &package.manifest, DEFAULT_SAMPLE).await
 }
 
+/// [`audit`] on a sqlx connection or transaction (`&mut tx`; the `sqlx` feature).
+#[cfg(feature = "sqlx")]
+pub async fn audit_sqlx(
+    conn: &mut sqlx::PgConnection,
+    package: &Package,
+) -> Result<AuditReport, Error> {
+    audit_on(crate::db::SqlxConn(conn), &package.manifest, DEFAULT_SAMPLE).await
+}
+
 /// The count query of one relation.
 pub(crate) fn orphan_condition(
     manifest: &Manifest,
@@ -237,7 +246,7 @@ async fn audit_relation<C: Conn>(
         .query("SELECT to_regclass($1) IS NOT NULL", &[&table])
         .await
         .map_err(Error::db("looking up the product table"))?;
-    if !exists.first().is_some_and(|r| r.get::<_, bool>(0)) {
+    if !exists.first().is_some_and(|r| r.get::<bool>(0)) {
         return Ok(AuditOutcome::Skipped {
             reason: format!("table {table} does not exist (migrate the product first)"),
         });
@@ -285,7 +294,7 @@ async fn audit_relation<C: Conn>(
                 columns
                     .iter()
                     .enumerate()
-                    .map(|(i, c)| (c.clone(), row.get::<_, Option<String>>(i)))
+                    .map(|(i, c)| (c.clone(), row.get::<Option<String>>(i)))
                     .collect(),
             );
         }

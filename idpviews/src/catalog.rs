@@ -1,7 +1,7 @@
 //! What the live database holds in the views schema, read from the system
 //! catalogs (readable by every role: no privilege on `idp` is needed).
 
-use crate::db::Conn;
+use crate::db::{Conn, DbError, DbRow};
 use std::collections::BTreeMap;
 
 /// A relation in the views schema.
@@ -54,7 +54,7 @@ ORDER BY c.relname, a.attnum";
 pub(crate) async fn relations<C: Conn>(
     conn: &mut C,
     schema: &str,
-) -> Result<BTreeMap<String, Relation>, postgres::Error> {
+) -> Result<BTreeMap<String, Relation>, DbError> {
     let rows = conn.query(RELATIONS_SQL, &[&schema]).await?;
     let mut out: BTreeMap<String, Relation> = BTreeMap::new();
     for row in rows {
@@ -74,10 +74,7 @@ pub(crate) async fn relations<C: Conn>(
 }
 
 /// Whether a schema exists.
-pub(crate) async fn schema_exists<C: Conn>(
-    conn: &mut C,
-    schema: &str,
-) -> Result<bool, postgres::Error> {
+pub(crate) async fn schema_exists<C: Conn>(conn: &mut C, schema: &str) -> Result<bool, DbError> {
     let rows = conn
         .query(
             "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",

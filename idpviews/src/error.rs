@@ -15,6 +15,14 @@ pub enum Error {
         context: String,
         source: postgres::Error,
     },
+    /// [`Error::Database`] from a sqlx connection (the `sqlx` feature's
+    /// `*_sqlx` operations).
+    #[cfg(feature = "sqlx")]
+    Sqlx {
+        /// What was being done, e.g. `applying the views package`.
+        context: String,
+        source: sqlx::Error,
+    },
     /// The package cannot be applied with `CREATE OR REPLACE VIEW`: a column
     /// was dropped, renamed, reordered or retyped, or a name is taken by
     /// something that is not a view. Nothing was changed.
@@ -34,22 +42,33 @@ pub enum Error {
     Blocked(Box<Blocked>),
     /// Connecting took longer than the connect timeout.
     Timeout(String),
-    /// [`crate::apply`] on a hot standby (`pg_is_in_recovery()`): nothing can be written there.
+    /// [`crate::apply()`] on a hot standby (`pg_is_in_recovery()`): nothing can be written there.
     ReadOnlyStandby,
     /// Logical replication ([`crate::replica`]) cannot go on: the message says why and what to do.
     Replica(String),
 }
 
 impl Error {
-    pub(crate) fn db(context: impl Into<String>) -> impl FnOnce(postgres::Error) -> Error {
+    pub(crate) fn db<E: Into<crate::db::DbError>>(
+        context: impl Into<String>,
+    ) -> impl FnOnce(E) -> Error {
         let context = context.into();
-        move |source| Error::Database { context, source }
+        move |source| match source.into() {
+            crate::db::DbError::Postgres(source) => Error::Database { context, source },
+            #[cfg(feature = "sqlx")]
+            crate::db::DbError::Sqlx(source) => Error::Sqlx { context, source },
+        }
     }
 
-    /// The SQLSTATE of a [`Error::Database`] error, e.g. `42501`.
+    /// The SQLSTATE of a [`Error::Database`] (or `Error::Sqlx`) error, e.g. `42501`.
     pub fn sqlstate(&self) -> Option<&str> {
         match self {
             Error::Database { source, .. } => source.code().map(|c| c.code()),
+            #[cfg(feature = "sqlx")]
+            Error::Sqlx { source, .. } => source
+                .as_database_error()?
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .map(|d| d.code()),
             _ => None,
         }
     }
@@ -60,6 +79,10 @@ impl fmt::Display for Error {
         match self {
             Error::Database { context, source } => {
                 write!(f, "{context}: {}", crate::db::db_message(source))
+            }
+            #[cfg(feature = "sqlx")]
+            Error::Sqlx { context, source } => {
+                write!(f, "{context}: {}", crate::db::sqlx_message(source))
             }
             Error::Incompatible(problems) => {
                 writeln!(
@@ -112,6 +135,8 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Database { source, .. } => Some(source),
+            #[cfg(feature = "sqlx")]
+            Error::Sqlx { source, .. } => Some(source),
             _ => None,
         }
     }

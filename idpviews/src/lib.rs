@@ -40,3 +40,6 @@ pub use error::{error_chain, Error};
 pub use grants::{grants_sql, grants_sql_for_owner, grants_sql_with, GrantsOptions};
 pub use record::AppliedRecord;
 pub use verify::{verify, verify_async, Finding, FindingKind, Severity, VerifyReport};
+// The same operations on a sqlx connection (`&mut PgConnection`, or `&mut tx`).
+#[cfg(feature = "sqlx")]
+pub use {apply::apply_sqlx, apply::apply_sqlx_with, audit::audit_sqlx, verify::verify_sqlx};

@@ -23,7 +23,7 @@
 //! (the schema owner can rewrite it), so `verify` also checks every view's
 //! structure on its own.
 
-use crate::db::{quote_ident, Conn};
+use crate::db::{quote_ident, Conn, DbError, DbRow};
 use crate::manifest::{content_hash, Manifest};
 use crate::Error;
 use serde_json::{json, Map, Value};
@@ -141,7 +141,7 @@ impl AppliedRecord {
 pub(crate) async fn read_text<C: Conn>(
     conn: &mut C,
     schema: &str,
-) -> Result<Option<String>, postgres::Error> {
+) -> Result<Option<String>, DbError> {
     let rows = conn
         .query(
             "SELECT pg_catalog.obj_description(n.oid, 'pg_namespace') \
@@ -149,7 +149,7 @@ pub(crate) async fn read_text<C: Conn>(
             &[&schema],
         )
         .await?;
-    Ok(rows.first().and_then(|r| r.get::<_, Option<String>>(0)))
+    Ok(rows.first().and_then(|r| r.get::<Option<String>>(0)))
 }
 
 /// The applied record of `schema`, if there is one. A schema comment that
@@ -217,7 +217,7 @@ pub(crate) async fn live_viewdefs<C: Conn>(
         .map_err(Error::db("reading the view definitions"))?;
     Ok(rows
         .iter()
-        .map(|r| (r.get::<_, String>(0), fingerprint(r.get::<_, &str>(1))))
+        .map(|r| (r.get::<String>(0), fingerprint(&r.get::<String>(1))))
         .collect())
 }
 

@@ -26,7 +26,7 @@
 //! attempt — or [`REPAIR_LOCK_TIMEOUT`] when it has none); a lock wait that
 //! times out is retried or reported as blocked like the rest of the attempt.
 
-use crate::db::{qualified, quote_ident, Conn};
+use crate::db::{qualified, quote_ident, Conn, DbRow};
 use crate::verify::{self, FindingKind, Severity, VerifyReport, REJECT_WRITE_FUNCTION};
 use crate::{Error, Package};
 use idpviews_core::names::{CURRENT_TENANT_FUNCTION, SET_TENANT_FUNCTION};
@@ -208,13 +208,9 @@ pub(crate) async fn repair<C: Conn>(conn: &mut C, package: &Package) -> Result<V
         };
         if let Err(e) = conn.batch(sql).await {
             if sql.starts_with("DROP VIEW")
-                && e.code() == Some(&postgres::error::SqlState::DEPENDENT_OBJECTS_STILL_EXIST)
+                && e.code() == Some(postgres::error::SqlState::DEPENDENT_OBJECTS_STILL_EXIST.code())
             {
-                let detail = e
-                    .as_db_error()
-                    .and_then(|d| d.detail())
-                    .unwrap_or_default()
-                    .replace('\n', "; ");
+                let detail = e.detail().unwrap_or_default().replace('\n', "; ");
                 return Err(Error::Refused(vec![format!(
                     "{what}: cannot, other objects depend on view {} ({detail}): drop them, apply \
                      again, then create them again",

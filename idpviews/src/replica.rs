@@ -1,8 +1,8 @@
 //! Scale out: products on read replicas and on their own databases.
 //!
 //! # Read replicas (physical standby)
-//! Views, typed rows, [`crate::verify`], [`crate::tenant::set_tenant`] and [`crate::audit`] only
-//! read, so they work on a hot standby unchanged. [`crate::apply`] refuses there with
+//! Views, typed rows, [`crate::verify()`], [`crate::tenant::set_tenant`] and [`crate::audit()`] only
+//! read, so they work on a hot standby unchanged. [`crate::apply()`] refuses there with
 //! [`Error::ReadOnlyStandby`] ("read-only standby: apply on the primary"): the views reach the
 //! standby through replication once applied on the primary.
 //!
@@ -15,7 +15,7 @@
 //! - **Product side** ([`subscribe`]): tables with the same qualified names holding only the
 //!   published columns (types from the manifest: enum columns are `text`/`text[]`, so a new enum
 //!   label never breaks the apply worker), then the package's views (`create-idp-views.sql`
-//!   unchanged, through [`crate::apply`]), then the subscription.
+//!   unchanged, through [`crate::apply()`]), then the subscription.
 //! - **Upgrades** ([`upgrade`]): appended fields and views change the subscriber tables first,
 //!   then the publication, then `REFRESH PUBLICATION` (new tables are copied), then a backfill of
 //!   appended columns of existing tables (PostgreSQL does not re-copy them), then the views.
@@ -45,7 +45,9 @@
 //! its password with the subscriber only and deny it `replication` (physical) lines in
 //! `pg_hba.conf`; through SQL it reads nothing but the published columns.
 
-use crate::db::{db_message, qualified, quote_ident, run_ready, AsyncConn, Conn, SyncConn};
+use crate::db::{
+    db_message, qualified, quote_ident, run_ready, AsyncConn, Conn, DbError, DbRow, SyncConn,
+};
 use crate::manifest::Manifest;
 use crate::sql::quote_literal;
 use crate::verify::{CheckedObject, Finding, FindingKind, Severity, VerifyReport};
@@ -916,7 +918,7 @@ ORDER BY 1, 2, a.attnum";
 
 async fn replica_columns<C: Conn>(
     conn: &mut C,
-) -> Result<BTreeMap<(String, String), Vec<(String, String)>>, postgres::Error> {
+) -> Result<BTreeMap<(String, String), Vec<(String, String)>>, DbError> {
     let pattern = format!("{TABLE_MARKER}%");
     let mut out: BTreeMap<(String, String), Vec<(String, String)>> = BTreeMap::new();
     for r in conn.query(REPLICA_COLUMNS_SQL, &[&pattern]).await? {
@@ -1509,6 +1511,8 @@ async fn status_on<C: Conn>(
     mut conn: C,
     subscription: Option<&str>,
 ) -> Result<Vec<SubscriptionStatus>, Error> {
+    // owned: a parameter is bound for sqlx too, whose `Option` wants a `'static` value
+    let subscription = subscription.map(str::to_owned);
     let rows = conn
         .query(SUBSCRIPTIONS_SQL, &[&subscription])
         .await
@@ -1523,7 +1527,7 @@ async fn status_on<C: Conn>(
             .iter()
             .map(|t| TableStatus {
                 table: t.get(0),
-                state: match t.get::<_, String>(1).as_str() {
+                state: match t.get::<String>(1).as_str() {
                     "i" => TableState::Init,
                     "d" => TableState::Copying,
                     "f" | "s" => TableState::Syncing,
@@ -1596,7 +1600,7 @@ pub(crate) async fn refuse_on_standby<C: Conn>(conn: &mut C) -> Result<(), Error
         .query("SELECT pg_catalog.pg_is_in_recovery()", &[])
         .await
         .map_err(Error::db("checking whether the server is a standby"))?;
-    if rows.first().is_some_and(|r| r.get::<_, bool>(0)) {
+    if rows.first().is_some_and(|r| r.get::<bool>(0)) {
         return Err(Error::ReadOnlyStandby);
     }
     Ok(())

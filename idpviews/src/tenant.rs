@@ -44,7 +44,7 @@
 //! Non-Rust clients (a TypeScript product, `psql`) make the same call:
 //! `SELECT idp_views.set_tenant($1)` inside their transaction.
 
-use crate::db::{run_ready, AsyncConn, Conn, SyncConn};
+use crate::db::{run_ready, AsyncConn, Conn, DbRow, SyncConn};
 use crate::manifest::Manifest;
 use crate::sql::quote_ident;
 use crate::Error;
@@ -88,6 +88,41 @@ pub async fn set_tenant_in_async(
     tenant_id: &str,
 ) -> Result<(), Error> {
     set_on(AsyncConn(transaction), schema, tenant_id).await
+}
+
+/// [`set_tenant`] on a sqlx transaction (the `sqlx` feature): `&mut tx`
+/// for `tx: sqlx::Transaction<'_, Postgres>`. A connection outside a sqlx
+/// transaction is refused ([`Error::InvalidInput`]): the declaration would
+/// end with its own statement.
+#[cfg(feature = "sqlx")]
+pub async fn set_tenant_sqlx(
+    transaction: &mut sqlx::PgConnection,
+    tenant_id: &str,
+) -> Result<(), Error> {
+    set_tenant_in_sqlx(transaction, DEFAULT_SCHEMA, tenant_id).await
+}
+
+/// [`set_tenant_in`] on a sqlx transaction (see [`set_tenant_sqlx`]).
+#[cfg(feature = "sqlx")]
+pub async fn set_tenant_in_sqlx(
+    transaction: &mut sqlx::PgConnection,
+    schema: &str,
+    tenant_id: &str,
+) -> Result<(), Error> {
+    if !sqlx::Connection::is_in_transaction(&*transaction) {
+        return Err(Error::InvalidInput(
+            "set_tenant needs a transaction (`&mut tx` of `conn.begin()`): the tenant is declared \
+             for the rest of the transaction, and outside one it would end with its own statement"
+                .into(),
+        ));
+    }
+    set_on(crate::db::SqlxConn(transaction), schema, tenant_id).await
+}
+
+/// [`current_tenant`] on a sqlx connection or transaction (the `sqlx` feature).
+#[cfg(feature = "sqlx")]
+pub async fn current_tenant_sqlx(conn: &mut sqlx::PgConnection) -> Result<Option<String>, Error> {
+    current_on(crate::db::SqlxConn(conn), DEFAULT_SCHEMA).await
 }
 
 /// The tenant the current transaction declared, if any

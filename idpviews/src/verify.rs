@@ -8,7 +8,7 @@
 //! or a column mask missing, `set_tenant`/`current_tenant` missing or not the
 //! package's).
 //!
-//! Exact, per view (see [`crate::repair`] for what `apply` does about it):
+//! Exact, per view (see `repair.rs` for what `apply` does about it):
 //! the view reads only its source table, each column is exactly the
 //! same-named allowlisted source column (read from the view's query tree in
 //! `pg_rewrite` and its dependencies in `pg_depend`: no `WHERE`, join,
@@ -27,7 +27,7 @@
 //! nothing is written): a product role can verify at start-up.
 
 use crate::catalog::{self, Relation};
-use crate::db::{run_ready, AsyncConn, Conn, SyncConn};
+use crate::db::{run_ready, AsyncConn, Conn, DbError, DbRow, SyncConn};
 use crate::manifest::{content_hash, Manifest, ManifestView};
 use crate::record::{self, AppliedRecord};
 use crate::{Error, Package};
@@ -260,6 +260,15 @@ pub fn verify<C: postgres::GenericClient>(
     run_ready(verify_on(SyncConn(client), package))
 }
 
+/// Verifies on a sqlx connection or transaction (`&mut tx`; the `sqlx` feature).
+#[cfg(feature = "sqlx")]
+pub async fn verify_sqlx(
+    conn: &mut sqlx::PgConnection,
+    package: &Package,
+) -> Result<VerifyReport, Error> {
+    verify_on(crate::db::SqlxConn(conn), package).await
+}
+
 /// Verifies with an async client (or transaction).
 pub async fn verify_async<C: tokio_postgres::GenericClient + Sync>(
     client: &C,
@@ -432,10 +441,7 @@ pub(crate) async fn inspect<C: Conn>(
     Ok(check(package, &live))
 }
 
-pub(crate) async fn read_live<C: Conn>(
-    conn: &mut C,
-    manifest: &Manifest,
-) -> Result<Live, postgres::Error> {
+pub(crate) async fn read_live<C: Conn>(conn: &mut C, manifest: &Manifest) -> Result<Live, DbError> {
     let schema = manifest.schema.as_str();
     let mut live = Live {
         schema_exists: catalog::schema_exists(conn, schema).await?,
@@ -475,9 +481,9 @@ pub(crate) async fn read_live<C: Conn>(
                 function: row.get(5),
                 description: row.get(6),
                 function_name: row
-                    .get::<_, Option<String>>(8)
-                    .zip(row.get::<_, Option<String>>(9))
-                    .map(|(sch, name)| (sch, name, row.get::<_, Option<i32>>(10).unwrap_or(0))),
+                    .get::<Option<String>>(8)
+                    .zip(row.get::<Option<String>>(9))
+                    .map(|(sch, name)| (sch, name, row.get::<Option<i32>>(10).unwrap_or(0))),
             });
     }
     if let Some(row) = conn
@@ -1257,7 +1263,7 @@ async fn read_tenant_functions<C: Conn>(
     conn: &mut C,
     schema: &str,
     live: &mut Live,
-) -> Result<(), postgres::Error> {
+) -> Result<(), DbError> {
     let names = [SET_TENANT_FUNCTION, CURRENT_TENANT_FUNCTION];
     for row in conn
         .query(TENANT_FUNCTIONS_SQL, &[&schema, &&names[..]])

@@ -2,8 +2,10 @@
 //! on a sqlx connection. Sets a fresh database up as `cargo run -p
 //! example-product` does (on the server `DATABASE_URL` names, else the local
 //! one, else a throwaway cluster; dropped at the end), then, connected
-//! through sqlx as the product role, runs query 1 (drivers JOIN their IDP
-//! user) and a `query_as` with an enum parameter.
+//! through sqlx, applies and verifies the views package (`apply_sqlx` as the
+//! admin, `verify_sqlx` as the product role), then as the product role runs
+//! query 1 (drivers JOIN their IDP user) and a `query_as` with an enum
+//! parameter.
 
 use example_product::idp::{IdpUser, UserType};
 use example_product::{queries, setup, sqlx_queries, table};
@@ -35,15 +37,23 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    rt.block_on(queries_through_sqlx(&product_config, &role))
+    let admin_config: postgres::Config = db.url().parse()?;
+    rt.block_on(queries_through_sqlx(&admin_config, &product_config, &role))
 }
 
 async fn queries_through_sqlx(
+    admin_config: &postgres::Config,
     product_config: &postgres::Config,
     role: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let mut conn = sqlx_queries::connect(product_config).await?;
     println!("connected through sqlx as the product role {role}");
+
+    println!("\nThe views package through sqlx: apply_sqlx (admin), verify_sqlx (product role)");
+    let mut admin = sqlx_queries::connect(admin_config).await?;
+    let (applied, report) = sqlx_queries::apply_and_verify(&mut admin, &mut conn).await?;
+    admin.close().await?;
+    println!("{applied}{report}");
 
     println!("\n1. Drivers with their IDP user (sqlx, Prefixed on PgRow)");
     let drivers = sqlx_queries::list_drivers(&mut conn).await?;
