@@ -528,15 +528,20 @@ fn identity_guards(planned: &[PlannedTable]) -> String {
     s
 }
 
+/// The schemas of `tables`, sorted, each once.
+fn schemas_of(tables: &[PlannedTable]) -> Vec<&str> {
+    let mut schemas: Vec<&str> = tables.iter().map(|p| p.table.schema.as_str()).collect();
+    schemas.sort_unstable();
+    schemas.dedup();
+    schemas
+}
+
 fn role_sql(planned: &[PlannedTable], role: &str) -> String {
     let r = quote_ident(role);
     let mut s = format!(
         "DO $idpviews$ BEGIN\n  CREATE ROLE {r} LOGIN REPLICATION;\nEXCEPTION WHEN duplicate_object THEN NULL;\nEND $idpviews$;\n"
     );
-    let mut schemas: Vec<&str> = planned.iter().map(|p| p.table.schema.as_str()).collect();
-    schemas.sort();
-    schemas.dedup();
-    for schema in schemas {
+    for schema in schemas_of(planned) {
         s.push_str(&format!(
             "GRANT USAGE ON SCHEMA {} TO {r};\n",
             quote_ident(schema)
@@ -594,10 +599,7 @@ fn parse_comment(comment: &str) -> Option<PublicationSettings> {
 /// The subscriber tables of `tables` (one transaction is the caller's).
 fn create_tables_sql(tables: &[PlannedTable]) -> String {
     let mut s = String::new();
-    let mut schemas: Vec<&str> = tables.iter().map(|p| p.table.schema.as_str()).collect();
-    schemas.sort();
-    schemas.dedup();
-    for schema in schemas {
+    for schema in schemas_of(tables) {
         s.push_str(&format!(
             "CREATE SCHEMA IF NOT EXISTS {};\n",
             quote_ident(schema)

@@ -31,6 +31,8 @@ struct Contact {
 }
 
 const IDP_TABLES: &str = include_str!("../ui/fixtures/basic/idp-tables.sql");
+/// The rows; [`TENANT`], [`ALICE`] and [`BOB`] are their ids.
+const SEED: &str = include_str!("../ui/fixtures/basic/seed.sql");
 const TENANT: &str = "00000000-0000-0000-0000-00000000000a";
 const ALICE: &str = "00000000-0000-0000-0000-000000000001";
 const BOB: &str = "00000000-0000-0000-0000-000000000002";
@@ -45,25 +47,7 @@ fn setup(db: &TestDb) -> postgres::Client {
     let mut c = db.connect();
     c.batch_execute(IDP_TABLES).unwrap();
     c.batch_execute(&idp::package().sql).unwrap();
-    c.batch_execute(&format!(
-        r#"
-        INSERT INTO idp."Tenant" VALUES ('{TENANT}', 'Acme', 'acme');
-        INSERT INTO idp."User" (id, email, password, first_name, last_name, "mobileNumber",
-                                "userTypes", status, "isActive", "tenantId", "avatarUrl", "createdAt")
-        VALUES ('{ALICE}', 'alice@example.com', 'secret', 'Alice', 'Archer', '+100',
-                '{{DRIVER,ADMIN}}', 'pending_review', true, '{TENANT}', NULL, '2024-01-02 03:04:05.678'),
-               ('{BOB}', NULL, 'secret', 'Bob', 'Baker', NULL,
-                '{{}}', 'active', false, '{TENANT}', 'https://x/b.png', '2024-05-06 07:08:09');
-        INSERT INTO idp."Sample" VALUES
-            (1, 7, 9000000000, 1.5, 2.25, 12345.6789, true, '2024-01-02 03:04:05.678',
-             '2024-01-02 03:04:05.123456+02', '2024-02-29', '13:14:15.5', '{{"a": [1, 2]}}',
-             '{{"b": null}}', '\x00ff', 'ab', 'hello', '{ALICE}', 'keyword', '{{x,y}}', '{{1,2,3}}',
-             'ADMIN'),
-            (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-             NULL, NULL, NULL, '{{}}', '{{}}', NULL);
-        "#
-    ))
-    .unwrap();
+    c.batch_execute(SEED).unwrap();
     c
 }
 
