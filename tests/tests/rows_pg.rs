@@ -13,46 +13,12 @@ use rust_decimal::Decimal;
 use std::str::FromStr;
 use uuid::Uuid;
 
-mod idp {
-    idpviews::include_views!(path = "ui/fixtures/basic");
-}
+mod basic_rows;
 
-use idp::{IdpSample, IdpTenant, IdpUser, UserStatus, UserType};
+use basic_rows::idp::{IdpSample, IdpTenant, IdpUser, UserStatus, UserType};
+use basic_rows::{idp, setup, uuid, Contact, ALICE, BOB, TENANT};
 
-/// A projection: a few columns of `IdpUser`, checked at compile time.
-#[idpviews::row(view = "IdpUser", path = "ui/fixtures/basic")]
-#[derive(Debug, PartialEq)]
-struct Contact {
-    id: Uuid,
-    first_name: String,
-    email: Option<String>,
-    user_types: Vec<UserType>,
-    #[idpviews(field = "mobileNumber")]
-    phone: Option<String>,
-}
-
-const IDP_TABLES: &str = include_str!("../ui/fixtures/basic/idp-tables.sql");
-/// The rows; [`TENANT`], [`ALICE`] and [`BOB`] are their ids.
-const SEED: &str = include_str!("../ui/fixtures/basic/seed.sql");
-
-const TENANT: &str = "00000000-0000-0000-0000-00000000000a";
-const ALICE: &str = "00000000-0000-0000-0000-000000000001";
-const BOB: &str = "00000000-0000-0000-0000-000000000002";
 const NEWBIE: &str = "00000000-0000-0000-0000-000000000003";
-
-fn uuid(s: &str) -> Uuid {
-    Uuid::parse_str(s).unwrap()
-}
-
-/// The IDP tables, the views (from the package SQL embedded by the macro),
-/// and a few rows.
-fn setup(db: &TestDb) -> postgres::Client {
-    let mut c = db.connect();
-    c.batch_execute(IDP_TABLES).unwrap();
-    c.batch_execute(&idp::package().sql).unwrap();
-    c.batch_execute(SEED).unwrap();
-    c
-}
 
 fn expected_samples() -> Vec<IdpSample> {
     vec![

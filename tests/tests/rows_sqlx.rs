@@ -10,46 +10,11 @@ use idpviews::{Prefixed, RowErrorKind};
 use idpviews_testdb::TestDb;
 use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Row};
-use uuid::Uuid;
 
-mod idp {
-    idpviews::include_views!(path = "ui/fixtures/basic");
-}
+mod basic_rows;
 
-use idp::{IdpSample, IdpTenant, IdpUser, UserStatus, UserType};
-
-/// The same projection as in `rows_pg.rs`.
-#[idpviews::row(view = "IdpUser", path = "ui/fixtures/basic")]
-#[derive(Debug, PartialEq)]
-struct Contact {
-    id: Uuid,
-    first_name: String,
-    email: Option<String>,
-    user_types: Vec<UserType>,
-    #[idpviews(field = "mobileNumber")]
-    phone: Option<String>,
-}
-
-const IDP_TABLES: &str = include_str!("../ui/fixtures/basic/idp-tables.sql");
-/// The rows; [`TENANT`], [`ALICE`] and [`BOB`] are their ids.
-const SEED: &str = include_str!("../ui/fixtures/basic/seed.sql");
-const TENANT: &str = "00000000-0000-0000-0000-00000000000a";
-const ALICE: &str = "00000000-0000-0000-0000-000000000001";
-const BOB: &str = "00000000-0000-0000-0000-000000000002";
-
-fn uuid(s: &str) -> Uuid {
-    Uuid::parse_str(s).unwrap()
-}
-
-/// The fixture of `rows_pg.rs` (tables, views, the same rows), set up with
-/// the `postgres` client; then a sqlx connection to the same database.
-fn setup(db: &TestDb) -> postgres::Client {
-    let mut c = db.connect();
-    c.batch_execute(IDP_TABLES).unwrap();
-    c.batch_execute(&idp::package().sql).unwrap();
-    c.batch_execute(SEED).unwrap();
-    c
-}
+use basic_rows::idp::{IdpSample, IdpTenant, IdpUser, UserStatus, UserType};
+use basic_rows::{setup, uuid, Contact, ALICE, BOB, TENANT};
 
 /// Runs `f` with a sqlx connection to `db`, on a current-thread runtime.
 fn with_sqlx<F>(db: &TestDb, f: F)
