@@ -57,16 +57,13 @@ fn wait_bounded(mut child: Child, limit: Duration) -> (Option<i32>, String) {
     }
 }
 
-#[test]
-fn a_killed_waiting_apply_leaves_no_locks_behind() {
-    let db = idp_db();
-    let pkg = package_dir();
+/// Applies the package, changes `IdpTenant` by hand (so the next apply must
+/// replace it) and returns a connection whose open transaction reads it:
+/// the next apply waits for that reader.
+fn applied_then_changed_with_a_reader(db: &idpviews_testdb::TestDb, pkg: &str) -> postgres::Client {
     let mut c = db.connect();
-    // Applied once; then a reader holds IdpUser and the definition in the
-    // database differs from the package (changed by hand), so the next apply
-    // must replace it and waits for the reader.
     let out = idpviews()
-        .args(["apply", "--database-url", db.url(), "--views", &pkg])
+        .args(["apply", "--database-url", db.url(), "--views", pkg])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -79,6 +76,15 @@ fn a_killed_waiting_apply_leaves_no_locks_behind() {
     reader
         .batch_execute("BEGIN; SELECT count(*) FROM idp_views.\"IdpTenant\";")
         .unwrap();
+    reader
+}
+
+#[test]
+fn a_killed_waiting_apply_leaves_no_locks_behind() {
+    let db = idp_db();
+    let pkg = package_dir();
+    let mut reader = applied_then_changed_with_a_reader(&db, &pkg);
+    let mut c = db.connect();
 
     let mut child = idpviews()
         .args(["apply", "--database-url", db.url(), "--views", &pkg])
@@ -277,21 +283,7 @@ fn wrap_migration_rewrites_the_file_once() {
 fn a_blocked_apply_exits_1_naming_the_blocker() {
     let db = idp_db();
     let pkg = package_dir();
-    let mut c = db.connect();
-    let out = idpviews()
-        .args(["apply", "--database-url", db.url(), "--views", &pkg])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    c.batch_execute(
-        "CREATE OR REPLACE VIEW idp_views.\"IdpTenant\" AS \
-         SELECT id, name, slug, is_active, created_at FROM idp.tenants WHERE true",
-    )
-    .unwrap();
-    let mut reader = db.connect();
-    reader
-        .batch_execute("BEGIN; SELECT count(*) FROM idp_views.\"IdpTenant\";")
-        .unwrap();
+    let mut reader = applied_then_changed_with_a_reader(&db, &pkg);
     let pid: i32 = reader
         .query_one("SELECT pg_backend_pid()", &[])
         .unwrap()

@@ -97,11 +97,7 @@ impl ReplicaTable {
     }
 
     fn column_list(&self) -> String {
-        self.columns
-            .iter()
-            .map(|(c, _)| quote_ident(c))
-            .collect::<Vec<_>>()
-            .join(", ")
+        quoted_list(self.columns.iter().map(|(c, _)| c))
     }
 
     fn display(&self) -> String {
@@ -458,11 +454,7 @@ pub fn publication_plan(
                 "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({})",
                 quote_ident(index),
                 p.table.qualified(),
-                p.identity
-                    .iter()
-                    .map(|c| quote_ident(c))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                quoted_list(&p.identity)
             ));
             tx.push_str(&format!(
                 "ALTER TABLE {} REPLICA IDENTITY USING INDEX {};\n",
@@ -526,6 +518,15 @@ fn identity_guards(planned: &[PlannedTable]) -> String {
         ));
     }
     s
+}
+
+/// `"a", "b"`: a quoted column list.
+fn quoted_list<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> String {
+    names
+        .into_iter()
+        .map(|n| quote_ident(n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The schemas of `tables`, sorted, each once.
@@ -619,14 +620,7 @@ fn create_tables_sql(tables: &[PlannedTable]) -> String {
                 format!("  {} {ty}{not_null}", quote_ident(c))
             })
             .collect();
-        cols.push(format!(
-            "  PRIMARY KEY ({})",
-            p.identity
-                .iter()
-                .map(|c| quote_ident(c))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        cols.push(format!("  PRIMARY KEY ({})", quoted_list(&p.identity)));
         s.push_str(&format!(
             "CREATE TABLE {} (\n{}\n);\n",
             t.qualified(),
@@ -636,10 +630,7 @@ fn create_tables_sql(tables: &[PlannedTable]) -> String {
             s.push_str(&format!(
                 "CREATE INDEX ON {} ({});\n",
                 t.qualified(),
-                cols.iter()
-                    .map(|c| quote_ident(c))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                quoted_list(cols)
             ));
         }
         s.push_str(&format!(
