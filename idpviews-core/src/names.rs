@@ -45,17 +45,30 @@ BEGIN
 END
 ";
 
-/// The body of `current_tenant()` (SQL): the tenant stored by `set_tenant`
-/// in this same transaction, else `NULL`. A value written by a session-level
-/// `SET`, by an earlier transaction or left on a pooled connection carries
-/// another transaction start time (or none) and is no tenant. Needs no
-/// transaction id, so it works on a hot standby. One expression without
-/// `FROM`, so PostgreSQL inlines it (no function call per use).
+/// The language of `current_tenant()`.
+///
+/// PL/pgSQL, not SQL: a SQL function this size is inlined, and PostgreSQL
+/// parses and analyses an inlined body again at every use in every plan
+/// (one per column mask and one for the filter of each tenant-isolated view
+/// in a query: ~200 µs of planning for a ten-column view, paid on every
+/// execution of an unnamed or custom-planned statement). A PL/pgSQL function
+/// is compiled once per session and called once per query and use (an
+/// InitPlan each). BENCHMARKS.md, "Tenant isolation: planning cost".
+pub const CURRENT_TENANT_LANGUAGE: &str = "plpgsql";
+
+/// The body of `current_tenant()` ([`CURRENT_TENANT_LANGUAGE`]): the tenant
+/// stored by `set_tenant` in this same transaction, else `NULL`. A value
+/// written by a session-level `SET`, by an earlier transaction or left on a
+/// pooled connection carries another transaction start time (or none) and
+/// is no tenant. Needs no transaction id, so it works on a hot standby. One
+/// expression (one evaluation per call).
 pub const CURRENT_TENANT_BODY: &str = "
-SELECT CASE
-  WHEN pg_catalog.split_part(pg_catalog.current_setting('idpviews.tenant_id', true), '/', 1)
-       OPERATOR(pg_catalog.=) EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text
-  THEN NULLIF(pg_catalog.substr(pg_catalog.current_setting('idpviews.tenant_id', true),
-       pg_catalog.strpos(pg_catalog.current_setting('idpviews.tenant_id', true), '/') OPERATOR(pg_catalog.+) 1), '')
+BEGIN
+  RETURN CASE
+    WHEN pg_catalog.split_part(pg_catalog.current_setting('idpviews.tenant_id', true), '/', 1)
+         OPERATOR(pg_catalog.=) EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text
+    THEN NULLIF(pg_catalog.substr(pg_catalog.current_setting('idpviews.tenant_id', true),
+         pg_catalog.strpos(pg_catalog.current_setting('idpviews.tenant_id', true), '/') OPERATOR(pg_catalog.+) 1), '')
+  END;
 END
 ";

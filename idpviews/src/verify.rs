@@ -36,8 +36,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub use idpviews_core::names::{
-    CURRENT_TENANT_BODY, CURRENT_TENANT_FUNCTION, READ_ONLY_STATEMENT_TRIGGER, READ_ONLY_TRIGGER,
-    REJECT_WRITE_FUNCTION, SET_TENANT_BODY, SET_TENANT_FUNCTION, TENANT_SETTING,
+    CURRENT_TENANT_BODY, CURRENT_TENANT_FUNCTION, CURRENT_TENANT_LANGUAGE,
+    READ_ONLY_STATEMENT_TRIGGER, READ_ONLY_TRIGGER, REJECT_WRITE_FUNCTION, SET_TENANT_BODY,
+    SET_TENANT_FUNCTION, TENANT_SETTING,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -1307,7 +1308,13 @@ pub(crate) fn check_tenant_functions(manifest: &Manifest, live: &Live) -> Vec<Fi
             "plpgsql",
             "v",
         ),
-        (CURRENT_TENANT_FUNCTION, "", CURRENT_TENANT_BODY, "sql", "s"),
+        (
+            CURRENT_TENANT_FUNCTION,
+            "",
+            CURRENT_TENANT_BODY,
+            CURRENT_TENANT_LANGUAGE,
+            "s",
+        ),
     ] {
         let found = live
             .tenant_functions

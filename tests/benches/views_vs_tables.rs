@@ -24,7 +24,10 @@
 //! `IDPVIEWS_BENCH_SECONDS` sets the time per query and design (default 2),
 //! `IDPVIEWS_BENCH_DESIGNS` the designs to run (comma-separated names, see
 //! `Mode::name`; default the five designs, the tenant filter forms of
-//! BENCHMARKS.md only on request).
+//! BENCHMARKS.md only on request), `IDPVIEWS_BENCH_DATA` one data set
+//! (`uniform` or `uneven`; default both), `IDPVIEWS_BENCH_STATEMENTS=unnamed`
+//! unnamed statements, planned at every execution as Prisma's driver
+//! adapter sends them (default: named prepared statements).
 
 use idpviews::Package;
 use std::path::{Path, PathBuf};
@@ -68,7 +71,12 @@ fn main() {
         .parent()
         .expect("repo root")
         .to_path_buf();
-    for data in [Data::Uniform, Data::Uneven] {
+    let data_sets = match std::env::var("IDPVIEWS_BENCH_DATA").as_deref() {
+        Ok("uniform") => vec![Data::Uniform],
+        Ok("uneven") => vec![Data::Uneven],
+        _ => vec![Data::Uniform, Data::Uneven],
+    };
+    for data in data_sets {
         run_data_set(&root, data, users, Duration::from_secs_f64(seconds));
     }
 }
@@ -86,17 +94,23 @@ fn run_data_set(root: &Path, data: Data, users: i64, budget: Duration) {
     srf_views(&mut c, &plain);
     rls_views(&mut c, &plain, &db.role_name("rls_reader"));
     filter_forms(&mut c, &plain, &tenant);
+    candidates(&mut c, &plain, &tenant);
     c.batch_execute("VACUUM ANALYZE").expect("analyze");
     let load_time = started.elapsed();
 
     let version: String = c.query_one("SHOW server_version", &[]).unwrap().get(0);
     println!("## Views vs tables: {}\n", data.title(users));
     println!(
-        "PostgreSQL {version}; data loaded in {:.1} s. Median time per execution of a prepared",
-        load_time.as_secs_f64()
+        "PostgreSQL {version}; data loaded in {:.1} s. Median time per execution of {},",
+        load_time.as_secs_f64(),
+        if unnamed_statements() {
+            "an unnamed statement (parsed and planned at every execution)"
+        } else {
+            "a prepared statement"
+        }
     );
     println!(
-        "statement, view and direct runs alternating on one connection (each round in its own\n\
+        "view and direct runs alternating on one connection (each round in its own\n\
          transaction, which declares the round's tenant); ratio = view / direct.\n"
     );
     // Tenants by size, largest first: the rounds alternate between the
@@ -211,10 +225,17 @@ enum Mode {
     /// ... `tenant_id = ANY (ARRAY[T, ... ten times])` (an index condition
     /// estimated at ten average tenants).
     Widened,
+    /// The generated view with the previous `current_tenant()`, a SQL
+    /// function that PostgreSQL inlines (parsed again at every use).
+    Inlined,
+    /// Alternative: the tenant as a one-row function scan joined to the
+    /// table, the masks comparing with its column (one call per query, one
+    /// more relation in the product's join).
+    Joined,
 }
 
 impl Mode {
-    const ALL: [Mode; 11] = [
+    const ALL: [Mode; 13] = [
         Mode::Plain,
         Mode::Generated,
         Mode::Barrier,
@@ -226,6 +247,8 @@ impl Mode {
         Mode::IsTrue,
         Mode::Coalesce,
         Mode::Widened,
+        Mode::Inlined,
+        Mode::Joined,
     ];
 
     /// `IDPVIEWS_BENCH_DESIGNS`: a comma-separated list of design names
@@ -259,6 +282,8 @@ impl Mode {
             Mode::IsTrue => "is_true",
             Mode::Coalesce => "coalesce",
             Mode::Widened => "widened",
+            Mode::Inlined => "inlined",
+            Mode::Joined => "joined",
         }
     }
 
@@ -295,6 +320,12 @@ impl Mode {
             Mode::Widened => {
                 "Filter form `tenant_id = ANY (ARRAY[T x 10])` (`idp_views_widened`), vs `idp` tables filtered on a tenant parameter"
             }
+            Mode::Inlined => {
+                "Previous generated design: `current_tenant()` a SQL function, inlined at every use (`idp_views_inlined`), the product passing its tenant too, vs `idp` tables filtered on a tenant parameter"
+            }
+            Mode::Joined => {
+                "Alternative: the tenant as a joined one-row function scan (`idp_views_joined`), the product passing its tenant too, vs `idp` tables filtered on a tenant parameter"
+            }
         }
     }
 
@@ -316,6 +347,8 @@ impl Mode {
             Mode::IsTrue => "idp_views_is_true",
             Mode::Coalesce => "idp_views_coalesce",
             Mode::Widened => "idp_views_widened",
+            Mode::Inlined => "idp_views_inlined",
+            Mode::Joined => "idp_views_joined",
         }
     }
 
@@ -329,7 +362,11 @@ impl Mode {
         };
         // Query 3 already filters on the tenant.
         let product_filter = match self {
-            Mode::Generated | Mode::MaskedParam if !q.sql.contains("$1") => filter,
+            Mode::Generated | Mode::MaskedParam | Mode::Plpgsql | Mode::Joined
+                if !q.sql.contains("$1") =>
+            {
+                filter
+            }
             _ => "",
         };
         let view_sql = q.sql.replace("{U}", &view).replace("{F}", product_filter);
@@ -409,13 +446,31 @@ impl BySize {
     }
 }
 
+/// A statement as a client sends it: named (prepared once, reused: after
+/// five executions PostgreSQL may switch to a generic plan) or unnamed
+/// (parsed and planned for its parameters at every execution, as
+/// node-postgres and so Prisma's `@prisma/adapter-pg` send queries).
+enum Stmt {
+    Named(postgres::Statement),
+    Unnamed(String),
+}
+
+/// `IDPVIEWS_BENCH_STATEMENTS=unnamed`: every execution an unnamed
+/// statement (default: named prepared statements).
+fn unnamed_statements() -> bool {
+    std::env::var("IDPVIEWS_BENCH_STATEMENTS").as_deref() == Ok("unnamed")
+}
+
 /// One execution; `$1`, when the statement has it, is the tenant id.
-fn run(c: &mut postgres::Transaction<'_>, stmt: &postgres::Statement, tenant: &str) -> Duration {
+fn run(c: &mut postgres::Transaction<'_>, stmt: &Stmt, tenant: &str) -> Duration {
     let start = Instant::now();
-    let rows = if stmt.params().is_empty() {
-        c.query(stmt, &[])
-    } else {
-        c.query(stmt, &[&tenant])
+    let rows = match stmt {
+        Stmt::Named(stmt) if stmt.params().is_empty() => c.query(stmt, &[]),
+        Stmt::Named(stmt) => c.query(stmt, &[&tenant]),
+        Stmt::Unnamed(sql) if sql.contains("$1") => {
+            c.query_typed(sql, &[(&tenant, postgres::types::Type::TEXT)])
+        }
+        Stmt::Unnamed(sql) => c.query_typed(sql, &[]),
     };
     rows.expect("query");
     start.elapsed()
@@ -436,8 +491,13 @@ fn measure(
         } else {
             vec![]
         };
-        c.prepare_typed(sql, &types)
-            .unwrap_or_else(|e| panic!("prepare {sql}: {e}"))
+        if unnamed_statements() {
+            return Stmt::Unnamed(sql.to_owned());
+        }
+        Stmt::Named(
+            c.prepare_typed(sql, &types)
+                .unwrap_or_else(|e| panic!("prepare {sql}: {e}")),
+        )
     };
     let view = prep(c, view_sql);
     let direct = prep(c, direct_sql);
@@ -484,8 +544,8 @@ fn measure(
 fn round(
     c: &mut postgres::Client,
     mode: Mode,
-    view: &postgres::Statement,
-    direct: &postgres::Statement,
+    view: &Stmt,
+    direct: &Stmt,
     tenant: &str,
     i: usize,
     times: &mut Times,
@@ -652,6 +712,70 @@ fn filter_forms(c: &mut postgres::Client, plain: &Package, tenant: &Package) {
         assert_scoped(c, schema);
     }
 }
+
+/// The previous `current_tenant()` (SQL, inlined) and the joined
+/// alternative, built from the generated view.
+fn candidates(c: &mut postgres::Client, plain: &Package, tenant: &Package) {
+    let start = tenant
+        .sql
+        .find(r#"CREATE OR REPLACE VIEW "idp_views_tenant"."IdpUser" AS"#)
+        .expect("the tenant view");
+    let len = tenant.sql[start..].find(";\n").expect("end of the view");
+    let view = &tenant.sql[start..start + len];
+    for mode in [Mode::Inlined, Mode::Joined] {
+        let schema = mode.schema();
+        copy_package(c, plain, schema);
+        let renamed = view.replace(
+            r#""idp_views_tenant"."IdpUser""#,
+            &format!(r#""{schema}"."IdpUser""#),
+        );
+        let sql = match mode {
+            Mode::Inlined => {
+                c.batch_execute(&format!(
+                    r#"CREATE FUNCTION "{schema}"."current_tenant"() RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
+                       AS $f${PREVIOUS_CURRENT_TENANT_BODY}$f$;"#
+                ))
+                .expect("previous current_tenant");
+                renamed.replace(
+                    GENERATED_TENANT,
+                    &format!(r#"(SELECT CAST("{schema}"."current_tenant"() AS uuid))"#),
+                )
+            }
+            _ => {
+                c.batch_execute(&format!(
+                    r#"CREATE FUNCTION "{schema}"."current_tenant_uuid"() RETURNS uuid LANGUAGE plpgsql STABLE PARALLEL SAFE
+                       AS $f$ BEGIN RETURN CAST("idp_views_tenant"."current_tenant"() AS uuid); END $f$;"#
+                ))
+                .expect("tenant function");
+                let filter =
+                    format!("FROM \"idp\".\"users\"\nWHERE \"tenant_id\" = {GENERATED_TENANT}");
+                assert!(renamed.contains(&filter), "{renamed}");
+                renamed
+                    .replace(
+                        &filter,
+                        &format!(
+                            r#"FROM "{schema}"."current_tenant_uuid"() AS idpviews_tenant(tenant) JOIN "idp"."users" ON "tenant_id" = idpviews_tenant.tenant"#
+                        ),
+                    )
+                    .replace(GENERATED_TENANT, "idpviews_tenant.tenant")
+            }
+        };
+        c.batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("{schema}: {e}\n{sql}"));
+        assert_scoped(c, schema);
+    }
+}
+
+/// `current_tenant()`'s body before it became PL/pgSQL (a SQL function
+/// PostgreSQL inlines).
+const PREVIOUS_CURRENT_TENANT_BODY: &str = "
+SELECT CASE
+  WHEN pg_catalog.split_part(pg_catalog.current_setting('idpviews.tenant_id', true), '/', 1)
+       OPERATOR(pg_catalog.=) EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text
+  THEN NULLIF(pg_catalog.substr(pg_catalog.current_setting('idpviews.tenant_id', true),
+       pg_catalog.strpos(pg_catalog.current_setting('idpviews.tenant_id', true), '/') OPERATOR(pg_catalog.+) 1), '')
+END
+";
 
 /// The earlier design: a plain view owned by a role that a restrictive
 /// row-level security policy on `idp.users` limits to the tenant in a

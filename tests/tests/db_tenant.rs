@@ -966,8 +966,18 @@ fn verify_reports_a_tenant_view_that_lost_its_isolation() {
         assert!(idpviews::verify(&mut c, &package).unwrap().is_ok());
     }
     // The tenant functions replaced: one that returns a fixed tenant, one
-    // made SECURITY DEFINER.
+    // made SECURITY DEFINER, the previous idpviews version's
+    // `current_tenant()` (the same check as a SQL function, inlined at every
+    // use: applying the package upgrades it).
     for sql in [
+        "CREATE OR REPLACE FUNCTION idp_views.current_tenant() RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT CASE
+  WHEN pg_catalog.split_part(pg_catalog.current_setting('idpviews.tenant_id', true), '/', 1)
+       OPERATOR(pg_catalog.=) EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text
+  THEN NULLIF(pg_catalog.substr(pg_catalog.current_setting('idpviews.tenant_id', true),
+       pg_catalog.strpos(pg_catalog.current_setting('idpviews.tenant_id', true), '/') OPERATOR(pg_catalog.+) 1), '')
+END
+$$".to_owned(),
         format!(
             "CREATE OR REPLACE FUNCTION idp_views.current_tenant() RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$ SELECT '{TENANT_A}'::text $$"
         ),

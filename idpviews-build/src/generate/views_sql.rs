@@ -26,8 +26,9 @@ use crate::manifest::ManifestColumn;
 use std::fmt::Write as _;
 
 pub use crate::names::{
-    ADVISORY_LOCK_KEY, CURRENT_TENANT_BODY, CURRENT_TENANT_FUNCTION, READ_ONLY_STATEMENT_TRIGGER,
-    READ_ONLY_TRIGGER, REJECT_WRITE_FUNCTION, SET_TENANT_BODY, SET_TENANT_FUNCTION, TENANT_SETTING,
+    ADVISORY_LOCK_KEY, CURRENT_TENANT_BODY, CURRENT_TENANT_FUNCTION, CURRENT_TENANT_LANGUAGE,
+    READ_ONLY_STATEMENT_TRIGGER, READ_ONLY_TRIGGER, REJECT_WRITE_FUNCTION, SET_TENANT_BODY,
+    SET_TENANT_FUNCTION, TENANT_SETTING,
 };
 
 pub(crate) use crate::sql::{quote_ident, quote_literal};
@@ -65,7 +66,7 @@ pub(crate) fn render_tenant_functions(out: &mut String, schema: &str, views: &[V
          AS $idpviews${SET_TENANT_BODY}$idpviews$;\n\
          CREATE OR REPLACE FUNCTION {current}()\n\
          RETURNS text\n\
-         LANGUAGE sql\n\
+         LANGUAGE {CURRENT_TENANT_LANGUAGE}\n\
          STABLE PARALLEL SAFE\n\
          AS $idpviews${CURRENT_TENANT_BODY}$idpviews$;\n"
     );
