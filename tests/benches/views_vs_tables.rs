@@ -362,7 +362,7 @@ impl Mode {
         };
         // Query 3 already filters on the tenant.
         let product_filter = match self {
-            Mode::Generated | Mode::MaskedParam | Mode::Plpgsql | Mode::Joined
+            Mode::Generated | Mode::MaskedParam | Mode::Inlined | Mode::Joined
                 if !q.sql.contains("$1") =>
             {
                 filter
