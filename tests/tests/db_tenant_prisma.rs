@@ -318,6 +318,8 @@ fn check(out: &Value, role: &str, direct: bool) {
             "tenant A's user as Prisma reads it"
         );
     }
+    assert_eq!(ids(at("/a/sameTenant")), ids_of(TENANT_A));
+    none("/a/otherTenant");
     // b. The next transaction: tenant B's users only.
     assert_eq!(ids(at("/b/users")), ids_of(TENANT_B), "tenant B's users");
     // c. After them, no declaration: outside a transaction (also with the product's own tenant
@@ -353,6 +355,11 @@ fn check(out: &Value, role: &str, direct: bool) {
     let message = at("/emptyTenant/message").as_str().unwrap();
     assert!(message.contains("22023"), "{message}");
     none("/end/users");
+    // g. Inside the callback, a query on `prisma` instead of `tx` runs on another connection,
+    // outside the transaction: no rows.
+    none("/g/onPrisma/users");
+    assert_eq!(ids(at("/g/onTx/users")), ids_of(TENANT_A));
+    assert_ne!(at("/g/onPrisma/backend"), at("/g/onTx/backend"));
     // f. The user of no tenant is in no answer at all.
     let text = out.to_string();
     assert!(
@@ -364,7 +371,9 @@ fn check(out: &Value, role: &str, direct: bool) {
     // it (the session SET, an earlier transaction's tenant) was there for the next one.
     let mut pids = Vec::new();
     backends(out, &mut pids);
-    assert_eq!(pids.len(), 9, "{pids:?}");
+    assert_eq!(pids.len(), 11, "{pids:?}");
+    let second = at("/g/onPrisma/backend").as_i64();
+    pids.retain(|p| Some(*p) != second);
     if direct {
         assert!(
             pids.iter().all(|p| *p == pids[0]),

@@ -76,9 +76,16 @@ async function main() {
   )[0];
 
   // a. The recipe: tenant A declared in an interactive transaction, queries on `tx`.
+  // With the tenant passed again in the product's own condition (per-tenant plans), and with
+  // another tenant there.
   out.a = await prisma.$transaction(async (tx) => {
     const declared = await tx.$executeRaw`SELECT idp_views.set_tenant(${tenantA})`;
-    return { declared, ...(await look(tx)) };
+    return {
+      declared,
+      ...(await look(tx)),
+      sameTenant: await tx.idpUser.findMany({ select, where: { tenantId: tenantA }, orderBy: { email: "asc" } }),
+      otherTenant: await tx.idpUser.findMany({ select, where: { tenantId: tenantB } }),
+    };
   });
 
   // b. The next transaction declares tenant B: B's rows only, nothing carried over from A.
@@ -143,6 +150,13 @@ async function main() {
 
   // After all of that, still nothing without a declaration.
   out.end = await look(prisma);
+
+  // g. Last (it makes the pool open a second connection): a query on `prisma` instead of `tx`
+  // inside the callback runs on another pooled connection, outside the transaction.
+  out.g = await prisma.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT idp_views.set_tenant(${tenantA})`;
+    return { onPrisma: await look(prisma), onTx: await look(tx) };
+  });
 
   console.log(JSON.stringify(out));
   await prisma.$disconnect();
