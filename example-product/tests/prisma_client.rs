@@ -44,7 +44,7 @@ fn prisma_client_runs_the_seed_queries_on_the_merged_schema() {
         concat!(
             r#"{"drivers":[["DXB-100-001","Mohammed",true],["DXB-100-002","Sara",true],["AUH-200-003","Omar",true]],"#,
             r#""search":["Mohammed"],"tenant":["DXB-100-001","DXB-100-002"],"#,
-            r#""nested":[["DXB-100-001",3],["DXB-100-002",3],["AUH-200-003",3]],"write":"rejected","#,
+            r#""nested":[["DXB-100-001",3],["DXB-100-002",3],["AUH-200-003",3]],"write":"rejected: no privilege","#,
             r#""page":[["DXB-100-001","Mohammed","Ali"],["DXB-100-002","Sara","Khan"]],"total":3,"#,
             r#""users":[["Mohammed",["DRIVER"],1],["Omar",["DRIVER"],1],["Sara",["DRIVER","DISPATCHER"],1]]}"#
         )

@@ -39,7 +39,14 @@ async function main() {
     );
     write = "accepted";
   } catch (e) {
-    write = "rejected";
+    // Only the database's refusal counts, not any error: the product role has
+    // no write privilege (42501); a role with one meets the views' trigger.
+    const m = String(e);
+    write = /Code: `42501`/.test(m)
+      ? "rejected: no privilege"
+      : /IDP views are read-only/.test(m)
+        ? "rejected: read-only view"
+        : `failed otherwise: ${m}`;
   }
   // 6. Pagination with cross-schema data and a total count
   const [page, total] = await prisma.$transaction([

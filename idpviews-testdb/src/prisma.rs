@@ -179,7 +179,8 @@ pub fn generate(schema: impl AsRef<Path>) -> Result<(), String> {
 /// Runs a TypeScript (or JavaScript) file with Node through `jiti` (pinned in `tools/prisma`),
 /// with `NODE_PATH` set to `tools/prisma/node_modules` so that the script and a client generated
 /// next to it resolve `@prisma/client`, `@prisma/adapter-pg` and `pg` without a `package.json` of
-/// their own. `env` is added to the environment (e.g. `DATABASE_URL`). Returns stdout on exit 0.
+/// their own, and jiti's default interop off (it hides Prisma's errors). `env` is added to the
+/// environment (e.g. `DATABASE_URL`). Returns stdout on exit 0.
 pub fn run_script(script: impl AsRef<Path>, env: &[(&str, &str)]) -> Result<String, String> {
     cli()?;
     let dir = tool_dir();
@@ -191,6 +192,9 @@ pub fn run_script(script: impl AsRef<Path>, env: &[(&str, &str)]) -> Result<Stri
         .env("NODE_PATH", dir.join("node_modules"))
         .env("NO_COLOR", "1")
         .env("CHECKPOINT_DISABLE", "1")
+        // jiti's default interop turns every Prisma error into
+        // "TypeError: Cannot read properties of undefined (reading 'sep')".
+        .env("JITI_INTEROP_DEFAULT", "0")
         .stdin(std::process::Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);

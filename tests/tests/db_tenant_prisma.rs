@@ -228,10 +228,6 @@ fn run(script: &Path, url: &str) -> Value {
     let out = prisma::run_script(
         script,
         &[
-            // With jiti's default interop, Prisma Client's error formatting (the call-site
-            // lookup) throws `TypeError: Cannot read properties of undefined (reading 'sep')`
-            // instead of Prisma's own error, which the assertions read.
-            ("JITI_INTEROP_DEFAULT", "0"),
             ("DATABASE_URL", url),
             ("TENANT_A", TENANT_A),
             ("TENANT_B", TENANT_B),
