@@ -133,12 +133,12 @@ fn run_data_set(root: &Path, data: Data, users: i64, budget: Duration) {
         println!("### {}\n", mode.title());
         match data {
             Data::Uniform => {
-                println!("| query | view | direct | ratio |");
-                println!("|---|---:|---:|---:|");
+                println!("| query | view | direct | ratio | plans (generic/custom) |");
+                println!("|---|---:|---:|---:|---|");
             }
             Data::Uneven => {
-                println!("| query | big tenant: view | direct | ratio | small tenants: view | direct | ratio |");
-                println!("|---|---:|---:|---:|---:|---:|---:|");
+                println!("| query | big tenant: view | direct | ratio | small tenants: view | direct | ratio | plans (generic/custom) |");
+                println!("|---|---:|---:|---:|---:|---:|---:|---|");
             }
         }
         let mut ratios = Vec::new();
@@ -151,25 +151,27 @@ fn run_data_set(root: &Path, data: Data, users: i64, budget: Duration) {
                     let all = m.all();
                     ratios.push(all.ratio());
                     println!(
-                        "| {} | {} | {} | {:.3}x |",
+                        "| {} | {} | {} | {:.3}x | {} |",
                         q.name,
                         fmt_dur(all.view),
                         fmt_dur(all.direct),
-                        all.ratio()
+                        all.ratio(),
+                        m.plans
                     );
                 }
                 Data::Uneven => {
                     ratios.push(m.big.ratio());
                     ratios.push(m.small.ratio());
                     println!(
-                        "| {} | {} | {} | {:.3}x | {} | {} | {:.3}x |",
+                        "| {} | {} | {} | {:.3}x | {} | {} | {:.3}x | {} |",
                         q.name,
                         fmt_dur(m.big.view),
                         fmt_dur(m.big.direct),
                         m.big.ratio(),
                         fmt_dur(m.small.view),
                         fmt_dur(m.small.direct),
-                        m.small.ratio()
+                        m.small.ratio(),
+                        m.plans
                     );
                 }
             }
@@ -438,6 +440,8 @@ struct BySize {
     big: Measured,
     small: Measured,
     all: Measured,
+    /// Generic/custom plans of the view and the direct statement.
+    plans: String,
 }
 
 impl BySize {
@@ -536,6 +540,29 @@ fn measure(
         big: m(big_times),
         small: m(small_times),
         all: m(all),
+        plans: format!(
+            "view {}, direct {}",
+            plan_cache(c, &view, view_sql),
+            plan_cache(c, &direct, direct_sql)
+        ),
+    }
+}
+
+/// How PostgreSQL's plan cache served a named statement (`generic/custom`
+/// plans so far); unnamed statements are planned at every execution.
+fn plan_cache(c: &mut postgres::Client, stmt: &Stmt, sql: &str) -> String {
+    match stmt {
+        Stmt::Named(_) => {
+            let row = c
+                .query_one(
+                    "SELECT sum(generic_plans)::bigint, sum(custom_plans)::bigint \
+                     FROM pg_prepared_statements WHERE statement = $1",
+                    &[&sql],
+                )
+                .expect("pg_prepared_statements");
+            format!("{}/{}", row.get::<_, i64>(0), row.get::<_, i64>(1))
+        }
+        Stmt::Unnamed(_) => "custom".to_owned(),
     }
 }
 
