@@ -31,8 +31,10 @@ pub const SET_TENANT_FUNCTION: &str = "set_tenant";
 /// (`NULL` when none was): `SELECT idp_views.current_tenant()`.
 pub const CURRENT_TENANT_FUNCTION: &str = "current_tenant";
 
-/// The body of `set_tenant(tenant text)` (plpgsql): stores the tenant with
-/// the start time of the current transaction, transaction-local.
+/// The body of `set_tenant(tenant text) RETURNS text` (plpgsql): stores the
+/// tenant with the start time of the current transaction, transaction-local,
+/// and returns it (a `text` every client reads: Prisma's `$queryRaw` cannot
+/// read a `void` column).
 pub const SET_TENANT_BODY: &str = "
 BEGIN
   IF tenant IS NULL OR tenant = '' THEN
@@ -42,8 +44,29 @@ BEGIN
   END IF;
   PERFORM pg_catalog.set_config('idpviews.tenant_id',
     EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text || '/' || tenant, true);
+  RETURN tenant;
 END
 ";
+
+/// SQL that drops `<schema>.set_tenant(text)` when it returns `void` (as
+/// the packages of earlier idpviews versions created it): `CREATE OR
+/// REPLACE` cannot change a function's return type. Nothing else is
+/// dropped, and a current `set_tenant` (its privileges too) is left alone.
+/// `schema` is the quoted views schema.
+pub fn drop_void_set_tenant_sql(schema: &str) -> String {
+    let set = format!("{schema}.{}", crate::sql::quote_ident(SET_TENANT_FUNCTION));
+    let signature = crate::sql::quote_literal(&format!("{set}(text)"));
+    format!(
+        "DO $idpviews$\n\
+         BEGIN\n\
+         \x20 IF (SELECT prorettype FROM pg_catalog.pg_proc\n\
+         \x20     WHERE oid = pg_catalog.to_regprocedure({signature})) = 'pg_catalog.void'::pg_catalog.regtype THEN\n\
+         \x20   DROP FUNCTION {set}(text);\n\
+         \x20 END IF;\n\
+         END\n\
+         $idpviews$;\n"
+    )
+}
 
 /// The language of `current_tenant()`.
 ///

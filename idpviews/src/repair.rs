@@ -29,7 +29,9 @@
 use crate::db::{qualified, quote_ident, Conn, DbRow};
 use crate::verify::{self, FindingKind, Severity, VerifyReport, REJECT_WRITE_FUNCTION};
 use crate::{Error, Package};
-use idpviews_core::names::{CURRENT_TENANT_FUNCTION, SET_TENANT_FUNCTION};
+use idpviews_core::names::{
+    drop_void_set_tenant_sql, CURRENT_TENANT_FUNCTION, SET_TENANT_FUNCTION,
+};
 
 /// The `lock_timeout` repairs use when the session has none.
 pub const REPAIR_LOCK_TIMEOUT: &str = "5s";
@@ -83,15 +85,21 @@ pub(crate) async fn repair<C: Conn>(conn: &mut C, package: &Package) -> Result<V
             }
             if let FindingKind::TenantFunction { function } = &f.kind {
                 // `CREATE OR REPLACE FUNCTION` resets body, language,
-                // volatility, `SECURITY` mode and `SET` clauses
+                // volatility, `SECURITY` mode and `SET` clauses; an earlier
+                // `set_tenant` returning `void` is dropped first (the return
+                // type cannot be replaced)
                 let name = [SET_TENANT_FUNCTION, CURRENT_TENANT_FUNCTION]
                     .into_iter()
                     .find(|n| n == function);
-                match name.and_then(|n| function_statement(&package.sql, n)) {
-                    Some(stmt) => push_once(
+                match name.and_then(|n| function_statement(&package.sql, n).map(|s| (n, s))) {
+                    Some((n, stmt)) => push_once(
                         &mut actions,
                         format!("function {schema}.{function}: restored"),
-                        stmt.to_owned(),
+                        if n == SET_TENANT_FUNCTION {
+                            format!("{}{stmt}", drop_void_set_tenant_sql(&quote_ident(schema)))
+                        } else {
+                            stmt.to_owned()
+                        },
                     ),
                     None => refused.push(format!(
                         "{}: {} (the package SQL has no definition to restore)",

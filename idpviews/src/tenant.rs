@@ -8,7 +8,7 @@
 //! tenant filter in the view itself; the IDP tables are not changed:
 //!
 //! ```sql
-//! SELECT idp_views.set_tenant($1);   -- declares the tenant for this transaction
+//! SELECT idp_views.set_tenant($1);   -- declares the tenant for this transaction (returns it)
 //! SELECT idp_views.current_tenant(); -- the tenant this transaction declared, else NULL
 //!
 //! CREATE OR REPLACE VIEW idp_views."IdpUser" AS

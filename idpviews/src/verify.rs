@@ -347,7 +347,8 @@ GROUP BY n.nspname, t.typname";
 
 const TENANT_FUNCTIONS_SQL: &str = "\
 SELECT p.proname::text, p.prosrc, l.lanname::text, p.prosecdef, p.provolatile::text, \
-       p.proconfig IS NOT NULL, pg_catalog.pg_get_function_identity_arguments(p.oid) \
+       p.proconfig IS NOT NULL, pg_catalog.pg_get_function_identity_arguments(p.oid), \
+       pg_catalog.pg_get_function_result(p.oid) \
 FROM pg_catalog.pg_proc p \
 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
 JOIN pg_catalog.pg_language l ON l.oid = p.prolang \
@@ -364,6 +365,7 @@ pub(crate) struct TenantFunction {
     volatility: String,
     has_set_clause: bool,
     arguments: String,
+    result: String,
 }
 
 /// The write-rejecting trigger function as the catalog holds it.
@@ -1278,6 +1280,7 @@ async fn read_tenant_functions<C: Conn>(
             volatility: row.get(4),
             has_set_clause: row.get(5),
             arguments: row.get(6),
+            result: row.get(7),
         });
     }
     Ok(())
@@ -1300,10 +1303,11 @@ pub(crate) fn check_tenant_functions(manifest: &Manifest, live: &Live) -> Vec<Fi
         ));
     }
     let schema = &manifest.schema;
-    for (name, arguments, body, language, volatility) in [
+    for (name, arguments, result, body, language, volatility) in [
         (
             SET_TENANT_FUNCTION,
             "tenant text",
+            "text",
             SET_TENANT_BODY,
             "plpgsql",
             "v",
@@ -1311,6 +1315,7 @@ pub(crate) fn check_tenant_functions(manifest: &Manifest, live: &Live) -> Vec<Fi
         (
             CURRENT_TENANT_FUNCTION,
             "",
+            "text",
             CURRENT_TENANT_BODY,
             CURRENT_TENANT_LANGUAGE,
             "s",
@@ -1324,6 +1329,9 @@ pub(crate) fn check_tenant_functions(manifest: &Manifest, live: &Live) -> Vec<Fi
             None => Some("is missing".to_owned()),
             Some(f) if f.security_definer => Some("is SECURITY DEFINER".to_owned()),
             Some(f) if f.has_set_clause => Some("has a SET clause".to_owned()),
+            Some(f) if f.result != result => {
+                Some(format!("returns {}, not the package's {result}", f.result))
+            }
             Some(f) if f.language != language || f.volatility != volatility => Some(format!(
                 "is {} with volatility {}, not the package's {language} {volatility}",
                 f.language, f.volatility

@@ -496,6 +496,11 @@ fn measure(
             vec![]
         };
         if unnamed_statements() {
+            // Prepared once (and dropped) so that the client knows the
+            // result's types (the enum array): looking a type up in the
+            // middle of an unnamed statement hangs tokio-postgres 0.7.
+            c.prepare_typed(sql, &types)
+                .unwrap_or_else(|e| panic!("prepare {sql}: {e}"));
             return Stmt::Unnamed(sql.to_owned());
         }
         Stmt::Named(

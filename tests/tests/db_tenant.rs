@@ -771,6 +771,15 @@ fn threat_model_what_a_hostile_product_role_can_and_cannot_do() {
         format!("CREATE OR REPLACE FUNCTION idp_views.current_tenant() RETURNS text LANGUAGE sql STABLE AS $$ SELECT '{TENANT_B}'::text $$"),
         r#"CREATE OR REPLACE VIEW idp_views."IdpUser" AS SELECT * FROM idp_views."IdpTenant""#.to_owned(),
         "ALTER FUNCTION idp_views.set_tenant(text) SECURITY DEFINER".to_owned(),
+        // an earlier idpviews version's set_tenant, returning void (which
+        // Prisma's $queryRaw cannot read): applying replaces it
+        "DROP FUNCTION idp_views.set_tenant(text);
+         CREATE FUNCTION idp_views.set_tenant(tenant text) RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+         BEGIN
+           PERFORM pg_catalog.set_config('idpviews.tenant_id',
+             EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text || '/' || tenant, true);
+         END $$"
+            .to_owned(),
     ] {
         let e = p.batch_execute(&sql).expect_err("not the owner");
         assert_eq!(sqlstate(&e), "42501", "{sql}: {e}");
@@ -982,6 +991,15 @@ $$".to_owned(),
             "CREATE OR REPLACE FUNCTION idp_views.current_tenant() RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$ SELECT '{TENANT_A}'::text $$"
         ),
         "ALTER FUNCTION idp_views.set_tenant(text) SECURITY DEFINER".to_owned(),
+        // an earlier idpviews version's set_tenant, returning void (which
+        // Prisma's $queryRaw cannot read): applying replaces it
+        "DROP FUNCTION idp_views.set_tenant(text);
+         CREATE FUNCTION idp_views.set_tenant(tenant text) RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+         BEGIN
+           PERFORM pg_catalog.set_config('idpviews.tenant_id',
+             EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text || '/' || tenant, true);
+         END $$"
+            .to_owned(),
         "DROP FUNCTION idp_views.set_tenant(text)".to_owned(),
     ] {
         c.batch_execute(&sql).unwrap();

@@ -26,9 +26,9 @@ use crate::manifest::ManifestColumn;
 use std::fmt::Write as _;
 
 pub use crate::names::{
-    ADVISORY_LOCK_KEY, CURRENT_TENANT_BODY, CURRENT_TENANT_FUNCTION, CURRENT_TENANT_LANGUAGE,
-    READ_ONLY_STATEMENT_TRIGGER, READ_ONLY_TRIGGER, REJECT_WRITE_FUNCTION, SET_TENANT_BODY,
-    SET_TENANT_FUNCTION, TENANT_SETTING,
+    drop_void_set_tenant_sql, ADVISORY_LOCK_KEY, CURRENT_TENANT_BODY, CURRENT_TENANT_FUNCTION,
+    CURRENT_TENANT_LANGUAGE, READ_ONLY_STATEMENT_TRIGGER, READ_ONLY_TRIGGER, REJECT_WRITE_FUNCTION,
+    SET_TENANT_BODY, SET_TENANT_FUNCTION, TENANT_SETTING,
 };
 
 pub(crate) use crate::sql::{quote_ident, quote_literal};
@@ -52,6 +52,7 @@ pub(crate) fn render_tenant_functions(out: &mut String, schema: &str, views: &[V
     }
     let set = format!("{schema}.{}", quote_ident(SET_TENANT_FUNCTION));
     let current = format!("{schema}.{}", quote_ident(CURRENT_TENANT_FUNCTION));
+    let drop_void = drop_void_set_tenant_sql(schema);
     let _ = writeln!(
         out,
         "-- Tenant isolation: a tenant belongs to the transaction that declared it with\n\
@@ -59,8 +60,10 @@ pub(crate) fn render_tenant_functions(out: &mut String, schema: &str, views: &[V
          -- transaction (bound to the transaction's start time, no transaction id: works on a\n\
          -- hot standby); a session-level SET, an earlier transaction's value or one left on a\n\
          -- pooled connection is no tenant, and tenant-isolated views then return no rows.\n\
+         -- set_tenant returns the declared tenant (earlier packages returned void: replaced).\n\
+         {drop_void}\
          CREATE OR REPLACE FUNCTION {set}(tenant text)\n\
-         RETURNS void\n\
+         RETURNS text\n\
          LANGUAGE plpgsql\n\
          VOLATILE\n\
          AS $idpviews${SET_TENANT_BODY}$idpviews$;\n\

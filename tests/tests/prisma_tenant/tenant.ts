@@ -117,16 +117,10 @@ async function main() {
     after: await look(prisma),
   };
 
-  // $queryRaw of set_tenant, which returns `void`, inside a transaction; and cast to text.
-  out.queryRawVoid = await attempt(() =>
+  // $queryRaw of set_tenant, which returns the declared tenant.
+  out.queryRaw = await attempt(() =>
     prisma.$transaction(async (tx) => {
-      const result = await tx.$queryRaw`SELECT idp_views.set_tenant(${tenantA})`;
-      return { result, ...(await look(tx)) };
-    }),
-  );
-  out.queryRawText = await attempt(() =>
-    prisma.$transaction(async (tx) => {
-      const result = await tx.$queryRaw`SELECT idp_views.set_tenant(${tenantA})::text AS declared`;
+      const result = await tx.$queryRaw`SELECT idp_views.set_tenant(${tenantA}) AS declared`;
       return { result, ...(await look(tx)) };
     }),
   );

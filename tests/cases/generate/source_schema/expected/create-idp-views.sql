@@ -28,8 +28,17 @@ $idpviews$;
 -- transaction (bound to the transaction's start time, no transaction id: works on a
 -- hot standby); a session-level SET, an earlier transaction's value or one left on a
 -- pooled connection is no tenant, and tenant-isolated views then return no rows.
+-- set_tenant returns the declared tenant (earlier packages returned void: replaced).
+DO $idpviews$
+BEGIN
+  IF (SELECT prorettype FROM pg_catalog.pg_proc
+      WHERE oid = pg_catalog.to_regprocedure('"identity_views"."set_tenant"(text)')) = 'pg_catalog.void'::pg_catalog.regtype THEN
+    DROP FUNCTION "identity_views"."set_tenant"(text);
+  END IF;
+END
+$idpviews$;
 CREATE OR REPLACE FUNCTION "identity_views"."set_tenant"(tenant text)
-RETURNS void
+RETURNS text
 LANGUAGE plpgsql
 VOLATILE
 AS $idpviews$
@@ -41,6 +50,7 @@ BEGIN
   END IF;
   PERFORM pg_catalog.set_config('idpviews.tenant_id',
     EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text || '/' || tenant, true);
+  RETURN tenant;
 END
 $idpviews$;
 CREATE OR REPLACE FUNCTION "identity_views"."current_tenant"()
