@@ -5,12 +5,14 @@
 
 use std::process::Command;
 
-/// `cargo tree <args>` in the workspace (offline: the lock file is enough):
+/// `cargo tree <args>` in the workspace, held to the lock file (`--locked`;
+/// `--target all` needs the manifests of every platform's dependencies,
+/// which cargo downloads once if a build for this platform has not):
 /// success, stdout, stdout and stderr.
 fn cargo_tree(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO"))
         .arg("tree")
-        .arg("--offline")
+        .arg("--locked")
         .args(args)
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
