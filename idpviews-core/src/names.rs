@@ -76,7 +76,8 @@ pub fn drop_void_set_tenant_sql(schema: &str) -> String {
 /// in a query: ~200 µs of planning for a ten-column view, paid on every
 /// execution of an unnamed or custom-planned statement). A PL/pgSQL function
 /// is compiled once per session and called once per query and use (an
-/// InitPlan each). BENCHMARKS.md, "Tenant isolation: planning cost".
+/// InitPlan each). BENCHMARKS.md, "Tenant isolation: planning cost and the
+/// statement kind".
 pub const CURRENT_TENANT_LANGUAGE: &str = "plpgsql";
 
 /// The body of `current_tenant()` ([`CURRENT_TENANT_LANGUAGE`]): the tenant

@@ -699,12 +699,7 @@ fn srf_views(c: &mut postgres::Client, plain: &Package) {
 /// filter forms tried for uneven tenants on it: the generated `IdpUser`
 /// view with the tenant column masked and its `WHERE` rewritten.
 fn filter_forms(c: &mut postgres::Client, plain: &Package, tenant: &Package) {
-    let start = tenant
-        .sql
-        .find(r#"CREATE OR REPLACE VIEW "idp_views_tenant"."IdpUser" AS"#)
-        .expect("the tenant view");
-    let len = tenant.sql[start..].find(";\n").expect("end of the view");
-    let view = &tenant.sql[start..start + len];
+    let view = tenant_view_sql(tenant);
     let filter = format!(r#"WHERE "tenant_id" = {GENERATED_TENANT}"#);
     let mask = format!(
         r#"CASE WHEN "tenant_id" = {GENERATED_TENANT} THEN "tenant_id" ELSE NULL::uuid END AS "tenant_id""#
@@ -745,15 +740,21 @@ fn filter_forms(c: &mut postgres::Client, plain: &Package, tenant: &Package) {
     }
 }
 
-/// The previous `current_tenant()` (SQL, inlined) and the joined
-/// alternative, built from the generated view.
-fn candidates(c: &mut postgres::Client, plain: &Package, tenant: &Package) {
+/// The generated `CREATE OR REPLACE VIEW` statement of the tenant-isolated
+/// `IdpUser` (without its `;`).
+fn tenant_view_sql(tenant: &Package) -> &str {
     let start = tenant
         .sql
         .find(r#"CREATE OR REPLACE VIEW "idp_views_tenant"."IdpUser" AS"#)
         .expect("the tenant view");
     let len = tenant.sql[start..].find(";\n").expect("end of the view");
-    let view = &tenant.sql[start..start + len];
+    &tenant.sql[start..start + len]
+}
+
+/// The previous `current_tenant()` (SQL, inlined) and the joined
+/// alternative, built from the generated view.
+fn candidates(c: &mut postgres::Client, plain: &Package, tenant: &Package) {
+    let view = tenant_view_sql(tenant);
     for mode in [Mode::Inlined, Mode::Joined] {
         let schema = mode.schema();
         copy_package(c, plain, schema);
