@@ -764,10 +764,9 @@ fn candidates(c: &mut postgres::Client, plain: &Package, tenant: &Package) {
         );
         let sql = match mode {
             Mode::Inlined => {
-                c.batch_execute(&format!(
-                    r#"CREATE FUNCTION "{schema}"."current_tenant"() RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
-                       AS $f${PREVIOUS_CURRENT_TENANT_BODY}$f$;"#
-                ))
+                c.batch_execute(&idpviews_tests::earlier::current_tenant_sql(&format!(
+                    r#""{schema}""#
+                )))
                 .expect("previous current_tenant");
                 renamed.replace(
                     GENERATED_TENANT,
@@ -798,17 +797,6 @@ fn candidates(c: &mut postgres::Client, plain: &Package, tenant: &Package) {
         assert_scoped(c, schema);
     }
 }
-
-/// `current_tenant()`'s body before it became PL/pgSQL (a SQL function
-/// PostgreSQL inlines).
-const PREVIOUS_CURRENT_TENANT_BODY: &str = "
-SELECT CASE
-  WHEN pg_catalog.split_part(pg_catalog.current_setting('idpviews.tenant_id', true), '/', 1)
-       OPERATOR(pg_catalog.=) EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text
-  THEN NULLIF(pg_catalog.substr(pg_catalog.current_setting('idpviews.tenant_id', true),
-       pg_catalog.strpos(pg_catalog.current_setting('idpviews.tenant_id', true), '/') OPERATOR(pg_catalog.+) 1), '')
-END
-";
 
 /// The earlier design: a plain view owned by a role that a restrictive
 /// row-level security policy on `idp.users` limits to the tenant in a

@@ -771,15 +771,6 @@ fn threat_model_what_a_hostile_product_role_can_and_cannot_do() {
         format!("CREATE OR REPLACE FUNCTION idp_views.current_tenant() RETURNS text LANGUAGE sql STABLE AS $$ SELECT '{TENANT_B}'::text $$"),
         r#"CREATE OR REPLACE VIEW idp_views."IdpUser" AS SELECT * FROM idp_views."IdpTenant""#.to_owned(),
         "ALTER FUNCTION idp_views.set_tenant(text) SECURITY DEFINER".to_owned(),
-        // an earlier idpviews version's set_tenant, returning void (which
-        // Prisma's $queryRaw cannot read): applying replaces it
-        "DROP FUNCTION idp_views.set_tenant(text);
-         CREATE FUNCTION idp_views.set_tenant(tenant text) RETURNS void LANGUAGE plpgsql VOLATILE AS $$
-         BEGIN
-           PERFORM pg_catalog.set_config('idpviews.tenant_id',
-             EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text || '/' || tenant, true);
-         END $$"
-            .to_owned(),
     ] {
         let e = p.batch_execute(&sql).expect_err("not the owner");
         assert_eq!(sqlstate(&e), "42501", "{sql}: {e}");
@@ -979,27 +970,14 @@ fn verify_reports_a_tenant_view_that_lost_its_isolation() {
     // `current_tenant()` (the same check as a SQL function, inlined at every
     // use: applying the package upgrades it).
     for sql in [
-        "CREATE OR REPLACE FUNCTION idp_views.current_tenant() RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
-SELECT CASE
-  WHEN pg_catalog.split_part(pg_catalog.current_setting('idpviews.tenant_id', true), '/', 1)
-       OPERATOR(pg_catalog.=) EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text
-  THEN NULLIF(pg_catalog.substr(pg_catalog.current_setting('idpviews.tenant_id', true),
-       pg_catalog.strpos(pg_catalog.current_setting('idpviews.tenant_id', true), '/') OPERATOR(pg_catalog.+) 1), '')
-END
-$$".to_owned(),
+        idpviews_tests::earlier::current_tenant_sql("idp_views"),
         format!(
             "CREATE OR REPLACE FUNCTION idp_views.current_tenant() RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$ SELECT '{TENANT_A}'::text $$"
         ),
         "ALTER FUNCTION idp_views.set_tenant(text) SECURITY DEFINER".to_owned(),
         // an earlier idpviews version's set_tenant, returning void (which
         // Prisma's $queryRaw cannot read): applying replaces it
-        "DROP FUNCTION idp_views.set_tenant(text);
-         CREATE FUNCTION idp_views.set_tenant(tenant text) RETURNS void LANGUAGE plpgsql VOLATILE AS $$
-         BEGIN
-           PERFORM pg_catalog.set_config('idpviews.tenant_id',
-             EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text || '/' || tenant, true);
-         END $$"
-            .to_owned(),
+        idpviews_tests::earlier::set_tenant_void("idp_views"),
         "DROP FUNCTION idp_views.set_tenant(text)".to_owned(),
     ] {
         c.batch_execute(&sql).unwrap();
@@ -1011,6 +989,18 @@ $$".to_owned(),
         idpviews::apply(&mut c, &package).unwrap();
         assert!(idpviews::verify(&mut c, &package).unwrap().is_ok(), "{sql}");
     }
+    // The package SQL itself (as a first apply or a migration tool runs it)
+    // replaces an earlier void set_tenant too.
+    c.batch_execute(&idpviews_tests::earlier::set_tenant_void("idp_views"))
+        .unwrap();
+    assert!(!idpviews::verify(&mut c, &package).unwrap().is_ok());
+    c.batch_execute(&package.sql).unwrap();
+    let declared: String = c
+        .query_one("SELECT idp_views.set_tenant('t')", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(declared, "t");
+    assert!(idpviews::verify(&mut c, &package).unwrap().is_ok());
 }
 
 #[test]
